@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md). Both set everything up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup run test lint model validate test-core test-py lock clean
+
+help:
+	@echo "make run    set up, train if needed, start everything (Ctrl-C stops)"
+	@echo "make test   set up, train if needed, run every check and test"
+
+setup: $(STAMP)
+
+# A virtualenv on Python 3.10 with the exact pins of constraints.txt; redone when the pins change.
+$(STAMP): pyproject.toml constraints.txt scripts/find-python310
+	@python310=$$(scripts/find-python310) || exit 1; \
+	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then \
+	  rm -rf $(VENV) && "$$python310" -m venv $(VENV) || exit 1; \
+	fi
+	@mkdir -p var
+	@echo "Installing the pinned packages into $(VENV) (the first time takes a few minutes; log: var/pip-install.log)"
+	@$(BIN)/pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' > var/pip-install.log 2>&1 \
+	  || { grep -v ' is ignored: ' var/pip-install.log | tail -40; echo "pip install failed (full log: var/pip-install.log)"; exit 1; }
+	@touch $@
+
+run: setup
+	$(BIN)/ijm-bot run
+
+test: setup lint model validate test-core test-py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+model: setup
+	$(BIN)/ijm-bot train
+
+validate: setup
+	$(BIN)/rasa data validate --fail-on-warnings
+
+# Conversation tests: every story in tests/conversations/test_*.yml must be predicted exactly.
+# `ijm-bot train` marks the current model as the newest, which is the one Rasa picks from models/.
+test-core: model
+	RASA_TELEMETRY_ENABLED=false $(BIN)/rasa test core --stories tests/conversations --model models \
+	  --fail-on-prediction-errors --out var/test-results/core
+
+test-py: model
+	$(BIN)/pytest
+
+# Regenerate constraints.txt from a clean resolve of pyproject.toml (then commit it).
+lock:
+	@python310=$$(scripts/find-python310) && rm -rf var/lock-venv && "$$python310" -m venv var/lock-venv
+	var/lock-venv/bin/pip install --disable-pip-version-check -q -e '.[dev]'
+	var/lock-venv/bin/pip freeze --exclude-editable --disable-pip-version-check > constraints.txt
+	rm -rf var/lock-venv
+
+clean:
+	rm -rf $(VENV) var/test-results .rasa

@@ -1,0 +1,1 @@
+"""The action server's custom actions, one module per journey (see ../shared/ARCHITECTURE.md)."""

@@ -1,0 +1,75 @@
+"""Actions that steer the conversation: what the assistant can do, and the honest fallbacks.
+
+Each sends a message from bot/content/assistant.yml followed by the main topics as buttons, so the topic
+list lives in one editable place.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.content.assistant import assistant_content
+
+
+class TopicMenuAction(Action, ABC):
+    """Send one content message, then the main topics as buttons."""
+
+    @property
+    @abstractmethod
+    def message_key(self) -> str:
+        """The key of the message in assistant.yml."""
+
+    def events_after(self) -> list[EventType]:
+        return []
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        content = assistant_content()
+        dispatcher.utter_message(text=content.message(self.message_key), buttons=content.topic_buttons())
+        return self.events_after()
+
+
+class ActionListCapabilities(TopicMenuAction):
+    """Answer "what can you do?"."""
+
+    message_key = "capabilities"
+
+    def name(self) -> str:
+        return "action_list_capabilities"
+
+
+class ActionFallbackTopics(TopicMenuAction):
+    """Say honestly that the message was not understood (NLU confidence below the threshold)."""
+
+    message_key = "not_understood"
+
+    def name(self) -> str:
+        return "action_fallback_topics"
+
+
+class ActionOutOfScopeTopics(TopicMenuAction):
+    """Say honestly that the request is outside what the assistant does."""
+
+    message_key = "out_of_scope"
+
+    def name(self) -> str:
+        return "action_out_of_scope_topics"
+
+
+class ActionCoreFallback(TopicMenuAction):
+    """Used by the RulePolicy when no policy is confident about the next action.
+
+    The visitor's last message is reverted so that it does not derail the rest of the conversation.
+    """
+
+    message_key = "lost_track"
+
+    def name(self) -> str:
+        return "action_core_fallback"
+
+    def events_after(self) -> list[EventType]:
+        return [UserUtteranceReverted()]

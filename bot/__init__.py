@@ -1,0 +1,1 @@
+"""The IJM Canada supporter assistant: everything around the Rasa project (CLI, settings, content, web app)."""

@@ -1,0 +1,130 @@
+"""`ijm-bot`: the project's command line (run, train)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.storage.database import DatabaseUnreachable, check_database, resolve_database_url
+from bot.supervisor import ServiceSpec, Supervisor
+
+READY_MARKER = "IJM assistant is ready."
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"ijm-bot: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def service_specs(settings: Settings, model: Path, database_url: str) -> list[ServiceSpec]:
+    python = sys.executable
+    action_base = settings.action_server_url.removesuffix("/webhook")
+    env = child_env({"DATABASE_URL": database_url, "ACTION_SERVER_URL": settings.action_server_url})
+    return [
+        ServiceSpec(
+            name="action server",
+            command=[python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            ready_url=f"{action_base}/health",
+            env={**env, "SANIC_HOST": settings.bind_host},
+            cwd=PROJECT_ROOT,
+        ),
+        ServiceSpec(
+            name="Rasa server",
+            command=[
+                rasa_executable(),
+                "run",
+                "--model",
+                str(model),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                settings.bind_host,
+                "--port",
+                str(settings.rasa_port),
+            ],
+            ready_url=f"{settings.rasa_url}/",
+            env=env,
+            cwd=PROJECT_ROOT,
+            # Rasa keeps running on an in-memory store when its configured one fails: conversations would be lost.
+            fatal_markers=("InMemoryTrackerStore",),
+        ),
+        ServiceSpec(
+            name="web app",
+            command=[python, "-m", "bot.web"],
+            ready_url=f"{settings.web_url}/healthz",
+            env=env,
+            cwd=PROJECT_ROOT,
+        ),
+    ]
+
+
+def ready_banner(settings: Settings) -> str:
+    return "\n".join(
+        [
+            "",
+            READY_MARKER,
+            f"  Web page:        {settings.web_url}/",
+            f'  Chat over REST:  POST {settings.rasa_url}/webhooks/rest/webhook {{"sender": "you", "message": "hi"}}',
+            f"  Chat widget:     socket.io at {settings.rasa_url}/socket.io (the widget itself comes with issue #5)",
+            f"  Staff console:   {settings.web_url}/console (comes with issue #6)",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+    )
+
+
+def command_train(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        model, trained = ensure_model(settings.model_dir, force=args.force)
+    except TrainingFailed as error:
+        return _fail(str(error), 1)
+    print(f"{'Trained' if trained else 'Up to date, not retrained'}: {model}", flush=True)
+    return 0
+
+
+def command_run(args: argparse.Namespace, settings: Settings) -> int:
+    database_url = resolve_database_url(settings.database_url)
+    try:
+        check_database(database_url)
+    except DatabaseUnreachable as error:
+        return _fail(
+            f"not starting: {error}.\nRasa would otherwise keep conversations only in memory and lose them. "
+            "Check DATABASE_URL and that the database server is running."
+        )
+    try:
+        model, trained = ensure_model(settings.model_dir)
+    except TrainingFailed as error:
+        return _fail(f"not starting: {error}", 1)
+    print(f"{'Trained' if trained else 'Using'} model {model.name}", flush=True)
+    supervisor = Supervisor(service_specs(settings, model, database_url))
+    return supervisor.run(settings.ready_timeout, on_ready=lambda: supervisor.say(ready_banner(settings)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ijm-bot", description="IJM Canada supporter assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the action server, the Rasa server and the web app").set_defaults(
+        handler=command_run
+    )
+    train = commands.add_parser("train", help="train the model unless models/ has one for the current project")
+    train.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
+    train.set_defaults(handler=command_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        return _fail(str(error))
+    return args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Every setting of the assistant, read from the environment in this one place.
+
+The README's configuration table lists the same names; keep both in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value that cannot be used."""
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    bind_host: str
+    rasa_port: int
+    action_port: int
+    web_port: int
+    action_server_url: str
+    rasa_url: str
+    model_dir: Path
+    ready_timeout: int
+    max_message_chars: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        host = env.get("BIND_HOST", "127.0.0.1").strip() or "127.0.0.1"
+        rasa_port = _int(env, "RASA_PORT", 5005, minimum=1)
+        action_port = _int(env, "ACTION_PORT", 5055, minimum=1)
+        web_port = _int(env, "WEB_PORT", 8000, minimum=1)
+        # Clients reach a server bound to every interface through loopback.
+        reach_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        model_dir = Path(env.get("MODEL_DIR", "").strip() or PROJECT_ROOT / "models")
+        return cls(
+            database_url=env.get("DATABASE_URL", "").strip() or "sqlite:///var/ijm.db",
+            bind_host=host,
+            rasa_port=rasa_port,
+            action_port=action_port,
+            web_port=web_port,
+            action_server_url=env.get("ACTION_SERVER_URL", "").strip() or f"http://{reach_host}:{action_port}/webhook",
+            rasa_url=env.get("RASA_URL", "").strip() or f"http://{reach_host}:{rasa_port}",
+            model_dir=model_dir if model_dir.is_absolute() else PROJECT_ROOT / model_dir,
+            ready_timeout=_int(env, "READY_TIMEOUT", 300, minimum=1),
+            max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000, minimum=1),
+            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+        )
+
+    @property
+    def web_url(self) -> str:
+        host = "127.0.0.1" if self.bind_host in ("0.0.0.0", "::") else self.bind_host
+        return f"http://{host}:{self.web_port}"

@@ -1,0 +1,187 @@
+"""Start the assistant's processes, wait until each answers, and stop them all together.
+
+`ijm-bot run` uses this: if one process dies the others are stopped and the message says which one died and
+the last lines it printed; Ctrl-C (SIGINT) or SIGTERM stops all of them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import requests
+
+TAIL_LINES = 30
+STOP_GRACE_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    command: list[str]
+    ready_url: str
+    env: dict[str, str]
+    cwd: Path
+    # Lines that mean the process runs but is unfit for use (e.g. Rasa falling back to an in-memory store).
+    fatal_markers: tuple[str, ...] = ()
+
+
+class ServiceFailed(RuntimeError):
+    """A service died, printed a fatal line, or did not become ready in time."""
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if `ijm-bot run` itself is killed, so nothing is left behind."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class RunningService:
+    spec: ServiceSpec
+    process: subprocess.Popen[str]
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
+    fatal_line: str | None = None
+    _reader: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, spec: ServiceSpec, out: TextIO) -> RunningService:
+        process = subprocess.Popen(
+            spec.command,
+            cwd=spec.cwd,
+            env=spec.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order.
+            preexec_fn=_die_with_parent,
+        )
+        service = cls(spec, process)
+        service._reader = threading.Thread(target=service._pump, args=(out,), daemon=True)
+        service._reader.start()
+        return service
+
+    def _pump(self, out: TextIO) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            line = line.rstrip("\n")
+            self.tail.append(line)
+            if self.fatal_line is None and any(marker in line for marker in self.spec.fatal_markers):
+                self.fatal_line = line
+            print(f"[{self.spec.name}] {line}", file=out, flush=True)
+
+    def exited(self) -> int | None:
+        return self.process.poll()
+
+    def is_ready(self) -> bool:
+        try:
+            return requests.get(self.spec.ready_url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def last_lines(self) -> str:
+        if self._reader is not None:
+            self._reader.join(timeout=2)  # let the reader catch the final lines of a dead process
+        return "\n".join(f"    {line}" for line in self.tail) or "    (it printed nothing)"
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+class Supervisor:
+    def __init__(self, specs: list[ServiceSpec], out: TextIO = sys.stdout) -> None:
+        self.specs = specs
+        self.out = out
+        self.services: list[RunningService] = []
+        self._stop_requested = threading.Event()
+
+    def say(self, message: str) -> None:
+        print(message, file=self.out, flush=True)
+
+    def request_stop(self, *_: object) -> None:
+        self._stop_requested.set()
+
+    def _check_health(self) -> None:
+        for service in self.services:
+            code = service.exited()
+            if code is not None:
+                raise ServiceFailed(
+                    f"The {service.spec.name} stopped unexpectedly (exit code {code}). "
+                    f"Its last lines:\n{service.last_lines()}"
+                )
+            if service.fatal_line is not None:
+                raise ServiceFailed(
+                    f"The {service.spec.name} is running but unusable: {service.fatal_line.strip()}\n"
+                    f"Its last lines:\n{service.last_lines()}"
+                )
+
+    def start_and_wait(self, timeout: float) -> None:
+        for spec in self.specs:
+            self.services.append(RunningService.start(spec, self.out))
+        deadline = time.monotonic() + timeout
+        waiting = list(self.services)
+        while waiting:
+            if self._stop_requested.is_set():
+                return
+            self._check_health()
+            waiting = [service for service in waiting if not service.is_ready()]
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(service.spec.name for service in waiting)
+                details = "\n".join(f"  {s.spec.name}:\n{s.last_lines()}" for s in waiting)
+                raise ServiceFailed(f"Not ready after {timeout:.0f} s: {names}. Last lines:\n{details}")
+            if waiting:
+                time.sleep(0.5)
+        self._check_health()
+
+    def watch(self) -> None:
+        while not self._stop_requested.wait(0.5):
+            self._check_health()
+
+    def stop_all(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+    def run(self, timeout: float, on_ready: Callable[[], None]) -> int:
+        """Start everything, call on_ready once all answer, then supervise until stopped. Returns an exit code."""
+        previous = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.start_and_wait(timeout)
+            if not self._stop_requested.is_set():
+                on_ready()
+                self.watch()
+            self.say("Stopping…")
+            return 0
+        except ServiceFailed as failure:
+            self.say(f"\n{failure}\nStopping the other processes.")
+            return 1
+        finally:
+            self.stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.say("All processes stopped.")

@@ -1,0 +1,22 @@
+"""Shared test helpers: project paths and the source article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ARTICLE = ROOT.parent / "shared" / "source" / "ijm-canada-25-years.txt"
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def source_article() -> str:
+    assert SOURCE_ARTICLE.exists(), f"the source article is missing: {SOURCE_ARTICLE}"
+    return SOURCE_ARTICLE.read_text(encoding="utf-8")

@@ -1,0 +1,111 @@
+"""Start and stop the real assistant (`ijm-bot run`) on free loopback ports for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.cli import READY_MARKER
+
+IJM_BOT = str(Path(sys.executable).with_name("ijm-bot"))
+START_TIMEOUT = 400
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Assistant:
+    """One `ijm-bot run`, with its ports, its database and its output in a log file."""
+
+    workdir: Path
+    database_url: str
+    ports: dict[str, int] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    starts: int = 0
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['RASA_PORT']}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['WEB_PORT']}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / f"ijm-bot-{self.starts}.log"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({name: str(port) for name, port in self.ports.items()})
+        env["DATABASE_URL"] = self.database_url
+        env.update(extra)
+        return env
+
+    def start(self, **extra_env: str) -> None:
+        if not self.ports:
+            self.ports = {name: free_port() for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
+        self.starts += 1
+        with open(self.log, "w", encoding="utf-8") as log:
+            self.process = subprocess.Popen(
+                [IJM_BOT, "run"], env=self.env(**extra_env), stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            output = self.output()
+            if READY_MARKER in output:
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"ijm-bot run exited with {self.process.returncode}:\n{output[-4000:]}")
+            time.sleep(0.5)
+        self.stop()
+        raise AssertionError(f"ijm-bot run not ready after {START_TIMEOUT} s:\n{self.output()[-4000:]}")
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> int:
+        """Stop as a person would (Ctrl-C) and return the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def restart(self) -> None:
+        assert self.stop() == 0, self.output()[-4000:]
+        self.start()
+
+    def events(self, sender: str) -> list[tuple[str, str | None]]:
+        """(type, text) of each event stored for a conversation, read straight from Rasa's `events` table."""
+        import json
+
+        engine = sa.create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+                    {"s": sender},
+                ).all()
+        finally:
+            engine.dispose()
+        return [(type_name, json.loads(data).get("text")) for type_name, data in rows]

@@ -1,0 +1,92 @@
+"""The supervisor with real child processes: small HTTP servers standing in for the three services."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import sys
+import textwrap
+import threading
+
+from bot.supervisor import ServiceSpec, Supervisor
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_spec(name: str, tmp_path, then: str = "time.sleep(600)", markers: tuple[str, ...] = ()):
+    port = free_port()
+    script = textwrap.dedent(
+        f"""
+        import http.server, sys, threading, time
+        server = http.server.HTTPServer(("127.0.0.1", {port}), http.server.SimpleHTTPRequestHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        print("serving", flush=True)
+        {then}
+        """
+    )
+    return ServiceSpec(
+        name=name,
+        command=[sys.executable, "-c", script],
+        ready_url=f"http://127.0.0.1:{port}/",
+        env=dict(os.environ),
+        cwd=tmp_path,
+        fatal_markers=markers,
+    )
+
+
+def test_when_one_service_dies_the_others_are_stopped_and_its_last_lines_shown(tmp_path):
+    out = io.StringIO()
+    crash = "time.sleep(1); print('disk full, giving up', flush=True); sys.exit(3)"
+    supervisor = Supervisor([server_spec("steady one", tmp_path), server_spec("crasher", tmp_path, crash)], out)
+    readiness: list[bool] = []
+
+    code = supervisor.run(timeout=30, on_ready=lambda: readiness.append(True))
+
+    report = out.getvalue()
+    assert code == 1
+    assert readiness == [True]
+    assert "The crasher stopped unexpectedly (exit code 3)" in report
+    assert "disk full, giving up" in report.split("stopped unexpectedly")[1]
+    assert all(service.exited() is not None for service in supervisor.services)
+
+
+def test_a_service_that_never_answers_fails_the_start_by_name(tmp_path):
+    out = io.StringIO()
+    silent = ServiceSpec(
+        name="mute service",
+        command=[sys.executable, "-c", "import time; print('thinking', flush=True); time.sleep(600)"],
+        ready_url=f"http://127.0.0.1:{free_port()}/",
+        env=dict(os.environ),
+        cwd=tmp_path,
+    )
+    supervisor = Supervisor([server_spec("fine", tmp_path), silent], out)
+
+    assert supervisor.run(timeout=3, on_ready=lambda: None) == 1
+    assert "Not ready after 3 s: mute service" in out.getvalue()
+    assert all(service.exited() is not None for service in supervisor.services)
+
+
+def test_a_fatal_line_stops_everything_even_though_the_process_lives(tmp_path):
+    out = io.StringIO()
+    warn = "print('Falling back to InMemoryTrackerStore', flush=True); time.sleep(600)"
+    supervisor = Supervisor([server_spec("rasa-like", tmp_path, warn, markers=("InMemoryTrackerStore",))], out)
+
+    assert supervisor.run(timeout=30, on_ready=lambda: None) == 1
+    assert "The rasa-like is running but unusable: Falling back to InMemoryTrackerStore" in out.getvalue()
+
+
+def test_a_stop_request_stops_every_service_cleanly(tmp_path):
+    out = io.StringIO()
+    supervisor = Supervisor([server_spec("a", tmp_path), server_spec("b", tmp_path)], out)
+
+    def stop_soon() -> None:
+        threading.Timer(0.5, supervisor.request_stop).start()
+
+    assert supervisor.run(timeout=30, on_ready=stop_soon) == 0
+    assert all(service.exited() is not None for service in supervisor.services)
+    assert "All processes stopped." in out.getvalue()
