@@ -41,10 +41,10 @@ model: setup
 validate: setup
 	$(BIN)/rasa data validate --fail-on-warnings
 
-# Conversation tests: every story in tests/conversations/test_*.yml must be predicted exactly.
+# Conversation tests: every story in tests/test_stories.yml must be predicted exactly.
 # `ijm-bot train` marks the current model as the newest, which is the one Rasa picks from models/.
 test-core: model
-	RASA_TELEMETRY_ENABLED=false $(BIN)/rasa test core --stories tests/conversations --model models \
+	RASA_TELEMETRY_ENABLED=false $(BIN)/rasa test core --stories tests/test_stories.yml --model models \
 	  --fail-on-prediction-errors --out var/test-results/core
 
 test-py: model
