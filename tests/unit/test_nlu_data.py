@@ -45,6 +45,8 @@ def test_the_held_out_file_is_big_enough_and_covers_every_intent(held_out, domai
     assert set(domain["intents"]) - set(counts) == set()
 
 
-def test_no_held_out_example_is_a_copy_of_a_training_example(training, held_out):
+@pytest.mark.parametrize("name", ["test_nlu.yml", "test_nlu_unseen.yml"])
+def test_no_held_out_example_is_a_copy_of_a_training_example(training, name):
+    held_out = load_data(str(ROOT / "tests" / "nlu" / name))
     seen = {normalise(m.get("text")) for m in training.intent_examples}
     assert [m.get("text") for m in held_out.intent_examples if normalise(m.get("text")) in seen] == []
