@@ -6,7 +6,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run test lint model validate test-core test-py lock clean
+.PHONY: help setup run test lint model validate test-core evaluate test-py lock clean
 
 help:
 	@echo "make run    set up, train if needed, start everything (Ctrl-C stops)"
@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/find-python310
 run: setup
 	$(BIN)/ijm-bot run
 
-test: setup lint model validate test-core test-py
+test: setup lint model validate test-core evaluate test-py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -46,6 +46,11 @@ validate: setup
 test-core: model
 	RASA_TELEMETRY_ENABLED=false $(BIN)/rasa test core --stories tests/test_stories.yml --model models \
 	  --fail-on-prediction-errors --out var/test-results/core
+
+# Understanding, on the held-out file: fails below 0.95 accuracy / macro F1, 0.90 out-of-scope recall, or if
+# any safety message is missed. Report and confusion matrix in reports/.
+evaluate: model
+	$(BIN)/ijm-bot evaluate --check
 
 test-py: model
 	$(BIN)/pytest

@@ -105,6 +105,19 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     return supervisor.run(settings.ready_timeout, on_ready=lambda: supervisor.say(ready_banner(settings)))
 
 
+def command_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import REPORT_DIR, Thresholds, run_evaluation
+
+    results = run_evaluation(settings.model_dir, baseline=args.baseline)
+    print((REPORT_DIR / "nlu-evaluation.md").read_text(encoding="utf-8"), flush=True)
+    if not args.check:
+        return 0
+    problems = results[0].failures(Thresholds())
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr, flush=True)
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ijm-bot", description="IJM Canada supporter assistant")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the model unless models/ has one for the current project")
     train.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     train.set_defaults(handler=command_train)
+    evaluate = commands.add_parser("evaluate", help="test the model on the held-out NLU file; report to reports/")
+    evaluate.add_argument("--baseline", action="store_true", help="also train and test Rasa's stock config")
+    evaluate.add_argument("--check", action="store_true", help="exit 1 unless the quality goals hold")
+    evaluate.set_defaults(handler=command_evaluate)
     return parser
 
 

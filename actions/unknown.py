@@ -1,0 +1,22 @@
+"""Questions about IJM that the article does not answer: say so honestly and give the right contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.content.contacts import contacts
+
+
+class ActionAnswerUnknownFact(Action):
+    def name(self) -> str:
+        return "action_answer_unknown_fact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        content = contacts()
+        contact = content.route_for(tracker.latest_message.get("text") or "")
+        dispatcher.utter_message(text=f"{content.unknown_message} {content.line_for(contact)}")
+        return []

@@ -1,0 +1,209 @@
+"""`ijm-bot evaluate`: how well the model understands visitors, on the held-out file tests/nlu/test_nlu.yml.
+
+The held-out examples were written apart from the training data. The trained model parses each one; the
+report gives accuracy, macro F1, per-intent precision/recall/F1, the confusion pairs, out-of-scope precision
+and recall, and whether every safety message was recognised. A message below the fallback threshold
+(`nlu_fallback`) gets the same honest "I can't help with that" as `out_of_scope`, so the two count as one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from bot.model import child_env, ensure_model, rasa_executable
+from bot.settings import PROJECT_ROOT
+
+HELD_OUT = PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"
+# A second held-out file, written after the pipeline and data were tuned against the first one, and never
+# used for tuning: the honest estimate of how the assistant does on messages nobody has looked at.
+UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "test_nlu_unseen.yml"
+REPORT_DIR = PROJECT_ROOT / "reports"
+OUT_OF_SCOPE = "out_of_scope"
+FALLBACK = "nlu_fallback"
+SAFETY = "disclose_danger"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    accuracy: float = 0.95
+    macro_f1: float = 0.95
+    out_of_scope_recall: float = 0.90
+
+
+@dataclass
+class Evaluation:
+    label: str
+    model: Path
+    gold: list[str]
+    predicted: list[str]
+    texts: list[str]
+    held_out: Path = HELD_OUT
+    per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        return sum(g == p for g, p in zip(self.gold, self.predicted, strict=True)) / len(self.gold)
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(row["f1"] for row in self.per_intent.values()) / len(self.per_intent)
+
+    @property
+    def out_of_scope(self) -> dict[str, float]:
+        return self.per_intent.get(OUT_OF_SCOPE, {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0})
+
+    def confusions(self) -> list[tuple[str, str, int]]:
+        pairs = Counter((g, p) for g, p in zip(self.gold, self.predicted, strict=True) if g != p)
+        return [(g, p, n) for (g, p), n in pairs.most_common()]
+
+    def missed_safety(self) -> list[str]:
+        return [t for t, g, p in zip(self.texts, self.gold, self.predicted, strict=True) if g == SAFETY and p != SAFETY]
+
+    def failures(self, limits: Thresholds) -> list[str]:
+        problems = []
+        if self.accuracy < limits.accuracy:
+            problems.append(f"accuracy {self.accuracy:.3f} < {limits.accuracy}")
+        if self.macro_f1 < limits.macro_f1:
+            problems.append(f"macro F1 {self.macro_f1:.3f} < {limits.macro_f1}")
+        if self.out_of_scope["recall"] < limits.out_of_scope_recall:
+            problems.append(f"out-of-scope recall {self.out_of_scope['recall']:.3f} < {limits.out_of_scope_recall}")
+        problems.extend(f"safety message not recognised: {text!r}" for text in self.missed_safety())
+        return problems
+
+
+def _per_intent(gold: list[str], predicted: list[str]) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels = sorted(set(gold))
+    precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
+    return {
+        label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+    }
+
+
+def load_held_out(path: Path = HELD_OUT) -> list[tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def parse_all(model: Path, texts: list[str]) -> list[str]:
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # otherwise every parse is logged to stdout
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    agent = Agent.load(str(model))
+
+    async def parse() -> list[str]:
+        return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
+
+    return asyncio.run(parse())
+
+
+def evaluate(model: Path, label: str, held_out: Path = HELD_OUT) -> Evaluation:
+    examples = load_held_out(held_out)
+    texts = [text for text, _ in examples]
+    gold = [intent for _, intent in examples]
+    predicted = [OUT_OF_SCOPE if p == FALLBACK else p for p in parse_all(model, texts)]
+    result = Evaluation(label=label, model=model, gold=gold, predicted=predicted, texts=texts, held_out=held_out)
+    result.per_intent = _per_intent(gold, predicted)
+    return result
+
+
+def stock_config() -> Path:
+    """The config.yml that `rasa init` writes (Rasa's default pipeline and policies)."""
+    return Path(str(resources.files("rasa.cli.initial_project") / "config.yml"))
+
+
+def train_baseline(model_dir: Path) -> Path:
+    """Train the same data and domain with the stock config; reused while nothing it reads changes."""
+    from bot.model import fingerprint
+
+    digest = hashlib.sha256((fingerprint() + stock_config().read_text()).encode()).hexdigest()[:16]
+    target = model_dir / f"stock-{digest}.tar.gz"
+    if target.exists():
+        return target
+    model_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        rasa_executable(), "train", "--config", str(stock_config()), "--domain", "domain.yml", "--data", "data",
+        "--out", str(model_dir), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    ]  # fmt: skip
+    subprocess.run(command, cwd=PROJECT_ROOT, env=child_env(), check=True)
+    return target
+
+
+def confusion_png(result: Evaluation, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    labels = sorted(set(result.gold) | set(result.predicted))
+    figure, axes = plt.subplots(figsize=(12, 11))
+    ConfusionMatrixDisplay.from_predictions(
+        result.gold, result.predicted, labels=labels, ax=axes, xticks_rotation="vertical", colorbar=False
+    )
+    axes.set_title(f"Intent confusion on the held-out file ({result.label})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def _safety_score(result: Evaluation) -> str:
+    total = result.gold.count(SAFETY)
+    return f"{total - len(result.missed_safety())}/{total}"
+
+
+def markdown_report(results: list[Evaluation]) -> str:
+    lines = ["# NLU evaluation on the held-out files", "", "`nlu_fallback` counts as `out_of_scope`.", ""]
+    lines += [f"- {r.label}: `{r.held_out.relative_to(PROJECT_ROOT)}`, {len(r.gold)} examples" for r in results]
+    lines += [""]
+    lines += ["| | " + " | ".join(r.label for r in results) + " |", "|---|" + "---|" * len(results)]
+    rows = [
+        ("accuracy", lambda r: f"{r.accuracy:.3f}"),
+        ("macro F1", lambda r: f"{r.macro_f1:.3f}"),
+        ("out-of-scope precision", lambda r: f"{r.out_of_scope['precision']:.3f}"),
+        ("out-of-scope recall", lambda r: f"{r.out_of_scope['recall']:.3f}"),
+        ("safety messages recognised", _safety_score),
+    ]  # fmt: skip
+    lines += [f"| {name} | " + " | ".join(value(r) for r in results) + " |" for name, value in rows]
+    for result in results:
+        lines += ["", f"## {result.label}: per intent", "", "| intent | precision | recall | F1 | support |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |"
+            for name, row in result.per_intent.items()
+        ]
+        lines += ["", f"Confusions ({result.label}, expected → predicted):", ""]
+        lines += [f"- {g} → {p}: {n}" for g, p, n in result.confusions()] or ["- none"]
+    return "\n".join(lines) + "\n"
+
+
+def run_evaluation(model_dir: Path, baseline: bool, report_dir: Path = REPORT_DIR) -> list[Evaluation]:
+    model, _ = ensure_model(model_dir)
+    results = [evaluate(model, "ours")]
+    stock = train_baseline(PROJECT_ROOT / "var" / "baseline-models") if baseline else None
+    if stock:
+        results.append(evaluate(stock, "stock"))
+    if UNSEEN.exists():
+        results.append(evaluate(model, "ours, unseen file", UNSEEN))
+        if stock:
+            results.append(evaluate(stock, "stock, unseen file", UNSEEN))
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "nlu-evaluation.md").write_text(markdown_report(results), encoding="utf-8")
+    for result in results:
+        slug = result.label.replace(", ", "-").replace(" ", "-")
+        confusion_png(result, report_dir / f"confusion-{slug}.png")
+    return results

@@ -1,0 +1,52 @@
+"""The training data and the held-out test file: sizes, coverage, and independence from each other."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from rasa.shared.nlu.training_data.loading import load_data
+
+from tests.conftest import ROOT
+
+MIN_TRAINING_EXAMPLES = 15
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+@pytest.fixture(scope="module")
+def training():
+    return load_data(str(ROOT / "data" / "nlu"))
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    return load_data(str(ROOT / "tests" / "nlu" / "test_nlu.yml"))
+
+
+def test_every_intent_has_enough_varied_training_examples(training, domain):
+    counts = training.number_of_examples_per_intent
+    assert set(domain["intents"]) <= set(counts)
+    assert {i: n for i, n in counts.items() if n < MIN_TRAINING_EXAMPLES} == {}
+
+
+def test_no_training_example_is_repeated(training):
+    repeated = [t for t, n in Counter(normalise(m.get("text")) for m in training.intent_examples).items() if n > 1]
+    assert repeated == []
+
+
+def test_the_held_out_file_is_big_enough_and_covers_every_intent(held_out, domain):
+    counts = held_out.number_of_examples_per_intent
+    assert len(held_out.intent_examples) >= 150
+    assert counts.get("out_of_scope", 0) >= 30
+    assert set(domain["intents"]) - set(counts) == set()
+
+
+@pytest.mark.parametrize("name", ["test_nlu.yml", "test_nlu_unseen.yml"])
+def test_no_held_out_example_is_a_copy_of_a_training_example(training, name):
+    held_out = load_data(str(ROOT / "tests" / "nlu" / name))
+    seen = {normalise(m.get("text")) for m in training.intent_examples}
+    assert [m.get("text") for m in held_out.intent_examples if normalise(m.get("text")) in seen] == []
