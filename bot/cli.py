@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.storage.database import DatabaseUnreachable, check_database, resolve_database_url
+from bot.storage.migrate import upgrade as upgrade_database
 from bot.supervisor import ServiceSpec, Supervisor
 
 READY_MARKER = "IJM assistant is ready."
@@ -96,6 +97,7 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
             f"not starting: {error}.\nRasa would otherwise keep conversations only in memory and lose them. "
             "Check DATABASE_URL and that the database server is running."
         )
+    upgrade_database(database_url)
     try:
         model, trained = ensure_model(settings.model_dir)
     except TrainingFailed as error:
@@ -103,6 +105,17 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{'Trained' if trained else 'Using'} model {model.name}", flush=True)
     supervisor = Supervisor(service_specs(settings, model, database_url))
     return supervisor.run(settings.ready_timeout, on_ready=lambda: supervisor.say(ready_banner(settings)))
+
+
+def command_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    database_url = resolve_database_url(settings.database_url)
+    try:
+        check_database(database_url)
+    except DatabaseUnreachable as error:
+        return _fail(str(error))
+    upgrade_database(database_url)
+    print("The app's tables are up to date.", flush=True)
+    return 0
 
 
 def command_evaluate(args: argparse.Namespace, settings: Settings) -> int:
@@ -127,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the model unless models/ has one for the current project")
     train.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     train.set_defaults(handler=command_train)
+    commands.add_parser("migrate", help="bring the app's own tables up to date (run does it too)").set_defaults(
+        handler=command_migrate
+    )
     evaluate = commands.add_parser("evaluate", help="test the model on the held-out NLU file; report to reports/")
     evaluate.add_argument("--baseline", action="store_true", help="also train and test Rasa's stock config")
     evaluate.add_argument("--check", action="store_true", help="exit 1 unless the quality goals hold")

@@ -42,6 +42,7 @@ class Settings:
     ready_timeout: int
     max_message_chars: int
     log_level: str
+    public_url: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -65,6 +66,7 @@ class Settings:
             ready_timeout=_int(env, "READY_TIMEOUT", 300, minimum=1),
             max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000, minimum=1),
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            public_url=(env.get("PUBLIC_URL", "").strip() or f"http://{reach_host}:{web_port}").rstrip("/"),
         )
 
     @property

@@ -1,0 +1,75 @@
+"""Giving: the donation link (tracked, with the amount and frequency the visitor named) and matching funds."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.content.contacts import contacts
+from bot.donations.amounts import parse_amount
+from bot.donations.content import DonateContent, donate_content, links, tracked_url
+from bot.settings import Settings
+
+
+def _today() -> date:
+    return date.today()
+
+
+def donate_reply(content: DonateContent, tracker: Tracker, public_url: str, today: date) -> list[str]:
+    """The messages answering "I want to donate", in order."""
+    text = tracker.latest_message.get("text") or ""
+    frequency = next(iter(tracker.get_latest_entity_values("frequency")), None)
+    frequency = frequency if frequency in links()["donate"].frequencies else None
+    amount = parse_amount(text, content.largest_amount)
+
+    replies = []
+    if content.campaign.running_on(today):
+        replies.append(f"{content.campaign.headline} {content.campaign.matched}")
+    if amount is not None and amount.problem == "too_large":
+        care = contacts().get("donor_care")
+        replies.append(content.message("amount_too_large", name=care.name, details=care.details()))
+    elif amount is not None and amount.problem == "invalid":
+        replies.append(content.message("amount_invalid"))
+
+    usable = amount.plain() if amount is not None and amount.usable else None
+    link = tracked_url(public_url, "donate", tracker.sender_id, amount=usable, frequency=frequency)
+    details = [content.message("amount", amount=usable)] if usable else []
+    if frequency:
+        details.append(content.message(frequency))
+    if details:
+        replies.append(content.message("donate_with_details", details=", ".join(details), link=link))
+    else:
+        replies.append(content.message("donate", link=link))
+    return replies
+
+
+class ActionDonate(Action):
+    def name(self) -> str:
+        return "action_donate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        settings = Settings.from_env()
+        for reply in donate_reply(donate_content(), tracker, settings.public_url, _today()):
+            dispatcher.utter_message(text=reply)
+        return []
+
+
+class ActionAnswerMatching(Action):
+    """ "Is my gift matched?": yes while the campaign runs, otherwise say there is none (never a guess)."""
+
+    def name(self) -> str:
+        return "action_answer_matching"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        content = donate_content()
+        link = tracked_url(Settings.from_env().public_url, "donate", tracker.sender_id)
+        if content.campaign.running_on(_today()):
+            dispatcher.utter_message(text=f"{content.campaign.headline} {content.campaign.matched}")
+            dispatcher.utter_message(text=content.message("donate", link=link))
+        else:
+            dispatcher.utter_message(text=content.message("no_matching", link=link))
+        return []
