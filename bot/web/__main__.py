@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.settings import Settings
 from bot.web.app import create_app
 
 
 def main() -> None:
     settings = Settings.from_env()
+    logging.basicConfig(level=getattr(logging, settings.log_level, logging.INFO))
     app = create_app(settings)
     app.run(host=settings.bind_host, port=settings.web_port, access_log=False, motd=False, workers=1)
 
