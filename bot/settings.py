@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,14 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def origin_of(url: str) -> str:
+    """The origin a browser sends for pages at `url`: scheme://host[:port] (default ports left out)."""
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port and parts.port != default_port else "")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -43,6 +52,7 @@ class Settings:
     max_message_chars: int
     log_level: str
     public_url: str
+    allowed_origins: tuple[str, ...]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -54,6 +64,7 @@ class Settings:
         # Clients reach a server bound to every interface through loopback.
         reach_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         model_dir = Path(env.get("MODEL_DIR", "").strip() or PROJECT_ROOT / "models")
+        public_url = (env.get("PUBLIC_URL", "").strip() or f"http://{reach_host}:{web_port}").rstrip("/")
         return cls(
             database_url=env.get("DATABASE_URL", "").strip() or "sqlite:///var/ijm.db",
             bind_host=host,
@@ -66,7 +77,9 @@ class Settings:
             ready_timeout=_int(env, "READY_TIMEOUT", 300, minimum=1),
             max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000, minimum=1),
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-            public_url=(env.get("PUBLIC_URL", "").strip() or f"http://{reach_host}:{web_port}").rstrip("/"),
+            public_url=public_url,
+            allowed_origins=tuple(o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+            or tuple(dict.fromkeys([origin_of(public_url), origin_of(f"http://{reach_host}:{web_port}")])),
         )
 
     @property

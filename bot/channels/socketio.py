@@ -1,7 +1,8 @@
 """Rasa's socket.io channel (what the web widget speaks), with each visitor message checked first.
 
 A message that cannot be used (not text, empty, too long) gets a polite bot reply instead of an exception
-in the server log and silence in the widget.
+in the server log and silence in the widget. Rasa opens the socket.io server to every origin
+(`cors_allowed_origins=[]`); here only pages from ALLOWED_ORIGINS (default: the web app's own) may connect.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from bot.settings import Settings
 class SocketIOInput(RasaSocketIOInput):
     def __init__(self, *args: Any, max_message_chars: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_message_chars = max_message_chars or Settings.from_env().max_message_chars
+        settings = Settings.from_env()
+        self.max_message_chars = max_message_chars or settings.max_message_chars
+        self.allowed_origins = list(settings.allowed_origins)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
+        # Checked by engine.io on every request that carries an Origin header (browsers always send one).
+        sio.eio.cors_allowed_origins = self.allowed_origins
         namespace = self.namespace or "/"
         rasa_handler = sio.handlers[namespace][self.user_message_evt]
 

@@ -71,3 +71,17 @@ def test_unusable_messages_get_a_polite_reply_and_the_conversation_goes_on(assis
     assert empty["text"] == content.message("empty_message")
     assert too_long["text"] == content.message("message_too_long")
     assert greeting["text"] == domain["responses"]["utter_greet"][0]["text"]
+
+
+def test_only_pages_from_the_allowed_origins_may_connect(assistant):
+    async def connect(origin: str) -> bool:
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(assistant.rasa_url, headers={"Origin": origin}, wait_timeout=WAIT)
+        except socketio.exceptions.ConnectionError:
+            return False
+        await client.disconnect()
+        return True
+
+    assert asyncio.run(connect(assistant.web_url)) is True
+    assert asyncio.run(connect("https://evil.example")) is False
