@@ -10,8 +10,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content.contacts import contacts
+from bot.content.links import links, tracked_url
 from bot.donations.amounts import parse_amount
-from bot.donations.content import DonateContent, donate_content, links, tracked_url
+from bot.donations.content import DonateContent, donate_content
 from bot.settings import Settings
 
 

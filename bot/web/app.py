@@ -10,7 +10,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.donations.content import donate_content, links
+from bot.content.links import links
+from bot.donations.content import donate_content
 from bot.settings import Settings
 from bot.storage.app_db import create_engine, link_clicks
 from bot.storage.database import resolve_database_url

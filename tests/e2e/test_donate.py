@@ -10,7 +10,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot.donations.content import donate_content, links
+from bot.content.links import links
+from bot.donations.content import donate_content
 
 pytestmark = pytest.mark.e2e
 

@@ -10,8 +10,9 @@ import pytest
 from rasa_sdk import Tracker
 
 from actions.donate import donate_reply
+from bot.content.links import TrackedLink, links, tracked_url
 from bot.donations.amounts import parse_amount
-from bot.donations.content import Campaign, TrackedLink, donate_content, links, tracked_url
+from bot.donations.content import Campaign, donate_content
 
 LARGEST = Decimal(100000)
 
