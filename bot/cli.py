@@ -1,16 +1,23 @@
-"""`ijm-bot`: the project's command line (run, train)."""
+"""`ijm-bot`: the project's command line (run, train, migrate, evaluate, outbox, export)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
+from bot.outbox import admin as outbox_admin
+from bot.outbox.worker import READY_LINE as OUTBOX_READY_LINE
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.storage.database import DatabaseUnreachable, check_database, resolve_database_url
 from bot.storage.migrate import upgrade as upgrade_database
 from bot.supervisor import ServiceSpec, Supervisor
+from bot.supporters.export import export_enquiries, export_newsletter
+from bot.supporters.records import engine_for
 
 READY_MARKER = "IJM assistant is ready."
 
@@ -58,6 +65,14 @@ def service_specs(settings: Settings, model: Path, database_url: str) -> list[Se
             name="web app",
             command=[python, "-m", "bot.web"],
             ready_url=f"{settings.web_url}/healthz",
+            env=env,
+            cwd=PROJECT_ROOT,
+        ),
+        ServiceSpec(
+            name="outbox worker",
+            command=[python, "-m", "bot.outbox"],
+            ready_url=None,  # no server: ready once it has reached the database
+            ready_marker=OUTBOX_READY_LINE,
             env=env,
             cwd=PROJECT_ROOT,
         ),
@@ -131,12 +146,83 @@ def command_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if problems else 0
 
 
+def _app_engine(settings: Settings) -> sa.engine.Engine:
+    """The app's database, reachable and up to date (DatabaseUnreachable otherwise)."""
+    database_url = resolve_database_url(settings.database_url)
+    check_database(database_url)
+    upgrade_database(database_url)
+    return engine_for(database_url)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell; the last column is left as it is."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def command_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine = _app_engine(settings)
+    except DatabaseUnreachable as error:
+        return _fail(str(error))
+    if args.retry is not None:
+        try:
+            outbox_admin.retry(engine, args.retry, datetime.now(timezone.utc))
+        except outbox_admin.NotRetryable as error:
+            return _fail(str(error), 1)
+        print(f"Outbox row {args.retry} is back in the queue; the outbox worker sends it within seconds.", flush=True)
+        return 0
+    entries = outbox_admin.list_entries(engine, include_sent=args.all)
+    if entries:
+        header = ("id", "status", "type", "record", "destination", "attempts", "next attempt / sent", "last error")
+        rows = [
+            (
+                str(e.id),
+                e.status,
+                e.type,
+                str(e.record_id),
+                e.destination,
+                str(e.attempts),
+                _when(e.sent_at if e.status == "sent" else e.next_attempt_at),
+                " ".join((e.last_error or "").split())[:100],
+            )
+            for e in entries
+        ]
+        print(_table([header, *rows]), flush=True)
+    counts = outbox_admin.status_counts(engine)
+    print(
+        f"{counts['pending']} pending, {counts['failed']} failed (need staff: fix, then --retry ID), "
+        f"{counts['sent']} sent.",
+        flush=True,
+    )
+    return 0
+
+
+def command_export(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine = _app_engine(settings)
+    except DatabaseUnreachable as error:
+        return _fail(str(error))
+    export = export_newsletter if args.records == "newsletter" else export_enquiries
+    if args.output is None:
+        count = export(engine, sys.stdout)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            count = export(engine, out)
+    print(f"Exported {count} {args.records} record(s).", file=sys.stderr, flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ijm-bot", description="IJM Canada supporter assistant")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start the action server, the Rasa server and the web app").set_defaults(
-        handler=command_run
-    )
+    run = commands.add_parser("run", help="start the action server, the Rasa server, the web app and the outbox worker")
+    run.set_defaults(handler=command_run)
     train = commands.add_parser("train", help="train the model unless models/ has one for the current project")
     train.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     train.set_defaults(handler=command_train)
@@ -147,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--baseline", action="store_true", help="also train and test Rasa's stock config")
     evaluate.add_argument("--check", action="store_true", help="exit 1 unless the quality goals hold")
     evaluate.set_defaults(handler=command_evaluate)
+    outbox = commands.add_parser("outbox", help="list deliveries waiting or refused (records for webhooks and e-mail)")
+    outbox.add_argument("--all", action="store_true", help="include the deliveries already sent")
+    outbox.add_argument("--retry", type=int, metavar="ID", help="put a failed delivery back in the queue")
+    outbox.set_defaults(handler=command_outbox)
+    export = commands.add_parser("export", help="write the newsletter records or the enquiries as CSV")
+    export.add_argument("records", choices=("newsletter", "enquiries"))
+    export.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(handler=command_export)
     return parser
 
 

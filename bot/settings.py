@@ -6,7 +6,7 @@ The README's configuration table lists the same names; keep both in step.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,6 +27,31 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _optional(env: dict[str, str], name: str) -> str | None:
+    return env.get(name, "").strip() or None
+
+
+def _optional_url(env: dict[str, str], name: str) -> str | None:
+    """An http(s) address, or None when the setting is empty (the destination is not configured)."""
+    value = _optional(env, name)
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"{name} must be an http:// or https:// address, got {value!r}")
     return value
 
 
@@ -53,6 +78,18 @@ class Settings:
     log_level: str
     public_url: str
     allowed_origins: tuple[str, ...]
+    # Delivery of supporters' records (bot/outbox/). Nothing configured: records stay in the database only.
+    newsletter_webhook_url: str | None
+    leads_webhook_url: str | None
+    smtp_host: str | None
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_user: str | None
+    smtp_password: str | None = field(repr=False)
+    smtp_from: str
+    delivery_timeout: int
+    outbox_poll_seconds: int
+    outbox_max_backoff: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -80,6 +117,18 @@ class Settings:
             public_url=public_url,
             allowed_origins=tuple(o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
             or tuple(dict.fromkeys([origin_of(public_url), origin_of(f"http://{reach_host}:{web_port}")])),
+            newsletter_webhook_url=_optional_url(env, "NEWSLETTER_WEBHOOK_URL"),
+            leads_webhook_url=_optional_url(env, "LEADS_WEBHOOK_URL"),
+            smtp_host=_optional(env, "SMTP_HOST"),
+            smtp_port=_int(env, "SMTP_PORT", 25, minimum=1),
+            smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
+            smtp_user=_optional(env, "SMTP_USER"),
+            # Not stripped: a password may legitimately start or end with a space.
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_from=env.get("SMTP_FROM", "").strip() or "assistant@ijm.ca",
+            delivery_timeout=_int(env, "DELIVERY_TIMEOUT", 10, minimum=1),
+            outbox_poll_seconds=_int(env, "OUTBOX_POLL_SECONDS", 5, minimum=1),
+            outbox_max_backoff=_int(env, "OUTBOX_MAX_BACKOFF", 3600, minimum=1),
         )
 
     @property

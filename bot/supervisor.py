@@ -29,11 +29,17 @@ STOP_GRACE_SECONDS = 15
 class ServiceSpec:
     name: str
     command: list[str]
-    ready_url: str
+    # Ready when this answers 200; a process without a server (None) is ready once it prints `ready_marker`.
+    ready_url: str | None
     env: dict[str, str]
     cwd: Path
     # Lines that mean the process runs but is unfit for use (e.g. Rasa falling back to an in-memory store).
     fatal_markers: tuple[str, ...] = ()
+    ready_marker: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.ready_url is None and self.ready_marker is None:
+            raise ValueError(f"{self.name}: a service needs a ready_url or a ready_marker")
 
 
 class ServiceFailed(RuntimeError):
@@ -55,6 +61,7 @@ class RunningService:
     process: subprocess.Popen[str]
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     fatal_line: str | None = None
+    saw_ready_marker: bool = False
     _reader: threading.Thread | None = None
 
     @classmethod
@@ -84,12 +91,16 @@ class RunningService:
             self.tail.append(line)
             if self.fatal_line is None and any(marker in line for marker in self.spec.fatal_markers):
                 self.fatal_line = line
+            if self.spec.ready_marker is not None and self.spec.ready_marker in line:
+                self.saw_ready_marker = True
             print(f"[{self.spec.name}] {line}", file=out, flush=True)
 
     def exited(self) -> int | None:
         return self.process.poll()
 
     def is_ready(self) -> bool:
+        if self.spec.ready_url is None:
+            return self.saw_ready_marker and self.process.poll() is None
         try:
             return requests.get(self.spec.ready_url, timeout=2).status_code == 200
         except requests.RequestException:

@@ -3,9 +3,36 @@ through the Alembic migrations in bot/storage/migrations/."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite keeps no zone: values are stored as UTC and come back naive, so they are marked UTC again on the way
+    out. A naive value on the way in is refused rather than guessed at.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.engine.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UtcDateTime needs a timezone-aware datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.engine.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
 
 link_clicks = sa.Table(
     "link_clicks",
@@ -15,6 +42,62 @@ link_clicks = sa.Table(
     # As sent in the link's `c` parameter: used for counting only, never trusted for anything else.
     sa.Column("conversation_id", sa.String(255), nullable=True, index=True),
     sa.Column("clicked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Append-only: one row per sign-up or withdrawal. Whether someone is subscribed is their latest row.
+newsletter_records = sa.Table(
+    "newsletter_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, index=True),
+    sa.Column("first_name", sa.String(255), nullable=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    # The exact consent sentence the visitor was shown (null for a withdrawal).
+    sa.Column("consent_text", sa.Text, nullable=True),
+    sa.Column("conversation_id", sa.String(255), nullable=True, index=True),
+    sa.Column("channel", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("action IN ('subscribe', 'unsubscribe')", name="ck_newsletter_records_action"),
+)
+
+enquiries = sa.Table(
+    "enquiries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False, index=True),
+    sa.Column("team", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("details", sa.Text, nullable=False),  # JSON object of str → str
+    sa.Column("conversation_id", sa.String(255), nullable=True, index=True),
+    sa.Column("channel", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('fundraiser', 'media', 'message')", name="ck_enquiries_kind"),
+)
+
+# What still has to leave the database: one row per record and destination (see bot/outbox/).
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("record_type", sa.String(16), nullable=False),
+    sa.Column("record_id", sa.Integer, nullable=False),
+    sa.Column("destination", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON
+    sa.Column("idempotency_key", sa.String(36), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
+    sa.CheckConstraint("record_type IN ('newsletter', 'enquiry')", name="ck_outbox_record_type"),
+    sa.CheckConstraint(
+        "destination IN ('newsletter_webhook', 'leads_webhook', 'team_email')", name="ck_outbox_destination"
+    ),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_outbox_status"),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.supporters.delivery_config import DeliveryConfig, SmtpConfig
 
 
 def test_defaults_run_everything_on_loopback_with_the_embedded_database():
@@ -46,5 +47,60 @@ def test_environment_overrides_and_derived_urls_follow_the_ports():
 
 @pytest.mark.parametrize(("name", "value"), [("RASA_PORT", "abc"), ("WEB_PORT", "0"), ("MAX_MESSAGE_CHARS", "-3")])
 def test_an_unusable_number_is_refused_with_its_name(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_delivery_defaults_to_nothing_configured():
+    settings = Settings.from_env({})
+    assert (settings.newsletter_webhook_url, settings.leads_webhook_url, settings.smtp_host) == (None, None, None)
+    assert (settings.smtp_port, settings.smtp_starttls, settings.smtp_user, settings.smtp_password) == (
+        25,
+        False,
+        None,
+        None,
+    )
+    assert settings.smtp_from == "assistant@ijm.ca"
+    assert (settings.delivery_timeout, settings.outbox_poll_seconds, settings.outbox_max_backoff) == (10, 5, 3600)
+    assert DeliveryConfig.from_settings(settings) == DeliveryConfig(None, None, None, 10.0, 3600.0)
+
+
+def test_delivery_settings_are_read_and_the_password_is_never_shown():
+    settings = Settings.from_env(
+        {
+            "NEWSLETTER_WEBHOOK_URL": " https://hooks.example.org/news ",
+            "LEADS_WEBHOOK_URL": "http://crm.local/leads",
+            "SMTP_HOST": "smtp.ijm.ca",
+            "SMTP_PORT": "587",
+            "SMTP_STARTTLS": "yes",
+            "SMTP_USER": "assistant",
+            "SMTP_PASSWORD": "s3cret pass",
+            "SMTP_FROM": "bot@ijm.ca",
+            "DELIVERY_TIMEOUT": "3",
+            "OUTBOX_POLL_SECONDS": "2",
+            "OUTBOX_MAX_BACKOFF": "600",
+        }
+    )
+    delivery = DeliveryConfig.from_settings(settings)
+    assert delivery.newsletter_webhook_url == "https://hooks.example.org/news"
+    assert delivery.leads_webhook_url == "http://crm.local/leads"
+    assert delivery.smtp == SmtpConfig("smtp.ijm.ca", 587, True, "assistant", "s3cret pass", "bot@ijm.ca")
+    assert (delivery.timeout_seconds, delivery.max_backoff_seconds, settings.outbox_poll_seconds) == (3, 600, 2)
+    assert "s3cret" not in repr(settings) and "s3cret" not in repr(delivery)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NEWSLETTER_WEBHOOK_URL", "hooks.example.org/news"),
+        ("LEADS_WEBHOOK_URL", "ftp://crm.local/leads"),
+        ("SMTP_STARTTLS", "maybe"),
+        ("SMTP_PORT", "0"),
+        ("DELIVERY_TIMEOUT", "0"),
+        ("OUTBOX_POLL_SECONDS", "soon"),
+        ("OUTBOX_MAX_BACKOFF", "0"),
+    ],
+)
+def test_an_unusable_delivery_setting_is_refused_with_its_name(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})

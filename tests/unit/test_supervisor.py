@@ -9,6 +9,8 @@ import sys
 import textwrap
 import threading
 
+import pytest
+
 from bot.supervisor import ServiceSpec, Supervisor
 
 
@@ -90,3 +92,42 @@ def test_a_stop_request_stops_every_service_cleanly(tmp_path):
     assert supervisor.run(timeout=30, on_ready=stop_soon) == 0
     assert all(service.exited() is not None for service in supervisor.services)
     assert "All processes stopped." in out.getvalue()
+
+
+def marker_spec(name: str, tmp_path, script: str) -> ServiceSpec:
+    return ServiceSpec(
+        name=name,
+        command=[sys.executable, "-c", script],
+        ready_url=None,
+        env=dict(os.environ),
+        cwd=tmp_path,
+        ready_marker="worker ready",
+    )
+
+
+def test_a_service_without_a_server_is_ready_when_it_prints_its_marker(tmp_path):
+    out = io.StringIO()
+    late = "import time; time.sleep(1); print('worker ready', flush=True); time.sleep(600)"
+    supervisor = Supervisor([server_spec("web", tmp_path), marker_spec("worker", tmp_path, late)], out)
+    readiness: list[bool] = []
+
+    def ready_then_stop() -> None:
+        readiness.append(supervisor.services[1].saw_ready_marker)
+        supervisor.request_stop()
+
+    assert supervisor.run(timeout=30, on_ready=ready_then_stop) == 0
+    assert readiness == [True]
+
+
+def test_a_service_that_never_prints_its_marker_fails_the_start(tmp_path):
+    out = io.StringIO()
+    mute = "import time; print('starting', flush=True); time.sleep(600)"
+    supervisor = Supervisor([marker_spec("worker", tmp_path, mute)], out)
+
+    assert supervisor.run(timeout=3, on_ready=lambda: None) == 1
+    assert "Not ready after 3 s: worker" in out.getvalue()
+
+
+def test_a_spec_needs_a_way_to_tell_it_is_ready(tmp_path):
+    with pytest.raises(ValueError, match="ready_url or a ready_marker"):
+        ServiceSpec(name="x", command=["true"], ready_url=None, env={}, cwd=tmp_path)

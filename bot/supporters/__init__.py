@@ -1,0 +1,1 @@
+"""What supporters leave with the assistant (newsletter sign-ups, enquiries) and how it is recorded."""
