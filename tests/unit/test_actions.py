@@ -72,7 +72,8 @@ def test_every_action_in_the_domain_is_served_by_the_action_server(domain):
     assert set(domain["actions"]) == set(executor.actions)
 
 
-def test_the_abstract_menu_base_is_not_registered_as_an_action():
+def test_the_abstract_bases_are_not_registered_as_actions(domain):
     executor = ActionExecutor()
     executor.register_package("actions")
-    assert all(name.startswith("action_") for name in executor.actions)
+    assert all(name.startswith(("action_", "validate_")) for name in executor.actions)
+    assert set(executor.actions) == set(domain["actions"])

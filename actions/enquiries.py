@@ -1,0 +1,104 @@
+"""Media enquiries, and reaching a person (there is no live chat: the right contacts, or a message taken)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import JourneyForm, form_values, reset
+from actions.records import submit_enquiry
+from bot.content.contacts import contacts
+from bot.content.supporters import Messages, enquiry_messages
+from bot.supporters.replies import contact_replies, media_intro
+
+
+class ActionMediaIntro(Action):
+    """A journalist's first message: the media contact, then the form takes their details."""
+
+    def name(self) -> str:
+        return "action_media_intro"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text=media_intro().text)
+        return reset("media_form")
+
+
+class ValidateMediaForm(JourneyForm):
+    form = "media_form"
+
+    def messages(self) -> Messages:
+        return enquiry_messages()
+
+
+class ActionSubmitMedia(Action):
+    def name(self) -> str:
+        return "action_submit_media"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        values = form_values(tracker, "media_form")
+        submit_enquiry(
+            dispatcher,
+            tracker,
+            kind="media",
+            team=contacts().get("media"),
+            name=values["media_name"],
+            email=values["media_email"],
+            details={key: str(values[f"media_{key}"]) for key in ("outlet", "deadline", "question")},
+            thank_you=enquiry_messages("media")("thank_you", name=values["media_name"]),
+        )
+        return reset("media_form")
+
+
+class ActionOfferContacts(Action):
+    """ "Can I talk to a person?": the teams' contacts, and the offer to take a message."""
+
+    def name(self) -> str:
+        return "action_offer_contacts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        for reply in contact_replies():
+            dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        return reset("message_form")
+
+
+class ActionDeclineMessage(Action):
+    def name(self) -> str:
+        return "action_decline_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text=enquiry_messages("person")("declined_offer"))
+        return []
+
+
+class ValidateMessageForm(JourneyForm):
+    form = "message_form"
+
+    def messages(self) -> Messages:
+        return enquiry_messages()
+
+
+class ActionSubmitMessage(Action):
+    """The message goes to the team its words point to (contacts.yml routes), else the general team."""
+
+    def name(self) -> str:
+        return "action_submit_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        values = form_values(tracker, "message_form")
+        team = contacts().route_for(str(values["message_text"]))
+        submit_enquiry(
+            dispatcher,
+            tracker,
+            kind="message",
+            team=team,
+            name=values["message_name"],
+            email=values["message_email"],
+            details={"message": str(values["message_text"])},
+            thank_you=enquiry_messages("person")(
+                "thank_you", name=values["message_name"], team=team.name, email=values["message_email"]
+            ),
+        )
+        return reset("message_form")

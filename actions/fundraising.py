@@ -1,0 +1,75 @@
+"""Fundraiser help: ideas and tips by kind, the guide, events@ijm.ca, and a lead for the events team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import JourneyForm, form_values, reset
+from actions.records import submit_enquiry
+from bot.content.contacts import contacts
+from bot.content.supporters import Messages, enquiry_messages, fundraising_content
+from bot.settings import Settings
+from bot.supporters.replies import fundraising_replies
+
+
+def _kind_named(tracker: Tracker) -> str | None:
+    kind = next(iter(tracker.get_latest_entity_values("fundraiser_kind")), None)
+    return kind if kind in fundraising_content().kinds else None
+
+
+class ActionFundraisingIdeas(Action):
+    """ "How can I fundraise?" → every kind with tips; "a birthday fundraiser" → that kind's tips only."""
+
+    def name(self) -> str:
+        return "action_fundraising_ideas"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        kind = _kind_named(tracker)
+        for reply in fundraising_replies(kind, Settings.from_env().public_url, tracker.sender_id):
+            dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        # Remembered so that the lead form, if accepted, doesn't ask for the kind again.
+        return [SlotSet("lead_event_kind", kind)]
+
+
+class ActionDeclineFundraiserHelp(Action):
+    def name(self) -> str:
+        return "action_decline_fundraiser_help"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text=fundraising_content().message("declined_offer"))
+        return reset("fundraiser_form")
+
+
+class ValidateFundraiserForm(JourneyForm):
+    form = "fundraiser_form"
+
+    def messages(self) -> Messages:
+        return enquiry_messages()
+
+
+class ActionSubmitFundraiserLead(Action):
+    def name(self) -> str:
+        return "action_submit_fundraiser_lead"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        values = form_values(tracker, "fundraiser_form")
+        content = fundraising_content()
+        kind = values["lead_event_kind"]
+        submit_enquiry(
+            dispatcher,
+            tracker,
+            kind="fundraiser",
+            team=contacts().get("events"),
+            name=values["lead_name"],
+            email=values["lead_email"],
+            details={
+                "event_kind": content.kinds[kind].title if kind in content.kinds else str(kind),
+                "event_date": str(values["lead_event_date"]),
+            },
+            thank_you=content.message("thank_you"),
+        )
+        return reset("fundraiser_form")

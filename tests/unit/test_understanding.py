@@ -1,0 +1,115 @@
+"""Reading answers to form questions: answer, interruption, or a way out (bot/supporters/understanding.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.interruptions import ANSWERABLE_MID_FORM
+from bot.supporters.understanding import (
+    Message,
+    clean_name,
+    clean_text,
+    is_explicit_yes,
+    is_interruption,
+    looks_like_question,
+    wants_to_skip,
+)
+
+
+def msg(text: str, intent: str | None = "nlu_fallback", confidence: float = 0.8) -> Message:
+    return Message(text=text, intent=intent, confidence=confidence)
+
+
+@pytest.mark.parametrize(
+    ("message", "interrupts"),
+    [
+        (msg("when was IJM founded?", "ask_founding"), True),
+        (msg("how many people has IJM helped", "ask_impact"), True),
+        (msg("tell me about the founder", "ask_founder"), True),
+        (msg("/donate", "donate", 1.0), True),  # a topic button pressed mid-form
+        (msg("thanks", "thank", 0.97), True),
+        (msg("never mind", "stop"), True),
+        (msg("bye", "goodbye"), True),
+        (msg("they took my passport", "disclose_danger", 1.0), True),
+        # answers, even when the model reads something into them
+        (msg("Grace", "greet", 0.6), False),
+        (msg("CBC Radio", "ask_media_coverage", 0.7), False),
+        (msg("next spring", "ask_anniversary", 0.6), False),
+        (msg("yes", "affirm", 0.99), False),
+        (msg("sam@example.org", "unsubscribe_newsletter", 0.9), False),
+    ],
+)
+def test_what_interrupts_a_form(message, interrupts):
+    assert is_interruption(message, ANSWERABLE_MID_FORM) is interrupts
+
+
+def test_an_open_question_is_the_answer_itself_unless_it_is_a_way_out():
+    question = msg("How has IJM's work in Cambodia changed?", "ask_event", 0.9)
+    assert is_interruption(question, ANSWERABLE_MID_FORM, open_text=False)
+    assert not is_interruption(question, ANSWERABLE_MID_FORM, open_text=True)
+    assert is_interruption(msg("stop", "stop"), ANSWERABLE_MID_FORM, open_text=True)
+    assert is_interruption(msg("I am being held", "disclose_danger"), ANSWERABLE_MID_FORM, open_text=True)
+
+
+@pytest.mark.parametrize(
+    ("message", "yes"),
+    [
+        (msg("yes", "affirm"), True),
+        (msg("Yes, I agree", "affirm"), True),
+        (msg("/affirm", "affirm", 1.0), True),
+        (msg("sure", "affirm"), True),
+        (msg("no", "deny"), False),
+        (msg("yes... no, I don't agree", "affirm"), False),  # negated: not explicit
+        (msg("not really", "affirm"), False),
+        (msg("maybe later", "nlu_fallback"), False),
+        (msg("what do you do with my email?", "ask_ijm_unknown"), False),
+        (msg("", None, 0.0), False),
+    ],
+)
+def test_only_an_explicit_yes_is_consent(message, yes):
+    assert is_explicit_yes(message) is yes
+
+
+@pytest.mark.parametrize("text", ["skip", "Skip.", "no thanks", "rather not", "n/a", "I prefer not to"])
+def test_skipping_the_optional_name(text):
+    assert wants_to_skip(msg(text))
+
+
+def test_a_name_is_not_a_skip():
+    assert not wants_to_skip(msg("Nora"))
+    assert wants_to_skip(msg("whatever", "deny"))
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Jane", "Jane"),
+        ("my name is Jean-Luc Picard.", "Jean-Luc Picard"),
+        ("I'm Amélie", "Amélie"),
+        ("hi, it's  O'Brien ", "O'Brien"),
+        ("<script>alert(1)</script>", None),
+        ("bob@example.com", None),
+        ("12345", None),
+        ("", None),
+        ("x" * 200, None),
+        ("this is a very long sentence and not a name at all", None),
+        ("Ann\x00\x07", "Ann"),
+    ],
+)
+def test_names(text, name):
+    assert clean_name(text) == name
+
+
+def test_clean_text_tidies_and_limits():
+    assert clean_text("  next\n\tMarch \x1b ") == "next March"
+    assert clean_text("!!!") is None
+    assert clean_text("a" * 201) is None
+    assert clean_text("a" * 201, limit=500) == "a" * 201
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [("where do you work?", True), ("How did it start", True), ("Toronto Star", False), ("Is it safe", True)],
+)
+def test_looks_like_question(text, question):
+    assert looks_like_question(text) is question
