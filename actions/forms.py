@@ -113,7 +113,12 @@ class JourneyForm(Action, ABC):
         requested = tracker.get_slot(REQUESTED_SLOT)
         if requested is None:
             return [SlotSet(slot, value) for slot, value in self.prefill(message, tracker).items()]
-        if requested not in slots or is_interruption(message, ANSWERABLE_MID_FORM, open_text=slots[requested] == OPEN):
+        if requested not in slots:
+            return []
+        # "skip" reads as `stop` to the model; answering the optional question with it is not leaving the form.
+        if slots[requested] == OPTIONAL_NAME and wants_to_skip(message):
+            return [SlotSet(requested, SKIPPED)]
+        if is_interruption(message, ANSWERABLE_MID_FORM, open_text=slots[requested] == OPEN):
             return []
         return [SlotSet(requested, self.read(slots[requested], message, tracker, dispatcher))]
 
@@ -127,8 +132,6 @@ class JourneyForm(Action, ABC):
             if check.email is None:
                 dispatcher.utter_message(text=messages("invalid_email", reason=check.reason))
             return check.email
-        if kind == OPTIONAL_NAME and wants_to_skip(message):
-            return SKIPPED
         if kind in (NAME, OPTIONAL_NAME):
             name = clean_name(message.text)
             if name is None:

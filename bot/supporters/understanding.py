@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 # Intents that end a form at once, whatever was asked (see the form rules in data/rules.yml).
 EXIT_INTENTS = frozenset({"stop", "goodbye", "disclose_danger"})
-# Short social messages that are answered mid-form even without a question mark ("thanks" is not a name).
-SOCIAL_INTENTS = frozenset({"greet", "thank", "bot_challenge", "ask_capabilities"})
-SOCIAL_CONFIDENCE = 0.9
+# "thanks" or "hello" mid-form is answered, not taken for a name, though it is no question. Only when the
+# model is very sure: it reads some real answers ("Friday at noon") as a greeting with 0.9.
+SOCIAL_INTENTS = frozenset({"greet", "thank"})
+SOCIAL_CONFIDENCE = 0.97
 
 QUESTION_START = re.compile(
     r"^(what|what's|whats|who|who's|whom|whose|when|where|where's|why|how|how's|which|can|could|would|will|"

@@ -32,6 +32,8 @@ class Assistant:
     workdir: Path
     database_url: str
     ports: dict[str, int] = field(default_factory=dict)
+    # Settings for every start (e.g. the delivery receivers of tests/e2e/conftest.py).
+    settings: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     starts: int = 0
 
@@ -55,6 +57,7 @@ class Assistant:
         env = dict(os.environ)
         env.update({name: str(port) for name, port in self.ports.items()})
         env["DATABASE_URL"] = self.database_url
+        env.update(self.settings)
         env.update(extra)
         return env
 

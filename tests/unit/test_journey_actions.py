@@ -92,6 +92,20 @@ def test_every_form_steps_aside_for_exactly_the_intents_it_answers():
 # --- reading answers
 
 
+def test_every_form_has_the_messages_its_questions_can_need():
+    from actions.forms import EMAIL, NAME, OPEN, OPTIONAL_NAME, SHORT, JourneyForm
+
+    needed = {EMAIL: "invalid_email", NAME: "invalid_name", OPTIONAL_NAME: "invalid_name", SHORT: "invalid_text"}
+    needed[OPEN] = "invalid_text"
+    forms = {cls.form: cls() for cls in JourneyForm.__subclasses__()}
+    assert set(forms) == set(FORM_SLOTS)
+    for form, slots in FORM_SLOTS.items():
+        messages = forms[form].messages()
+        for kind in slots.values():
+            if kind in needed:
+                assert messages(needed[kind], reason="r"), (form, kind)
+
+
 def test_an_address_in_the_first_message_is_used_and_an_invalid_one_ignored():
     _, events = run(ValidateUnsubscribeForm(), tracker("unsubscribe Jo@Example.COM please", "unsubscribe_newsletter"))
     assert slot_events(events) == {"unsubscribe_email": "jo@example.com"}
@@ -117,6 +131,10 @@ def test_the_optional_first_name_can_be_skipped():
     slots = {"requested_slot": "newsletter_first_name"}
     _, events = run(ValidateNewsletterForm(), tracker("skip", slots=slots))
     assert slot_events(events) == {"newsletter_first_name": SKIPPED}
+    # the model reads a bare "skip" as `stop`: for this question it is still the answer, not a way out
+    _, events = run(ValidateNewsletterForm(), tracker("Skip", "stop", 0.99, slots=slots))
+    assert slot_events(events) == {"newsletter_first_name": SKIPPED}
+    assert run(ValidateNewsletterForm(), tracker("never mind", "stop", slots=slots)) == ([], [])
     _, events = run(ValidateNewsletterForm(), tracker("I'm Nora", "greet", 0.6, slots=slots))
     assert slot_events(events) == {"newsletter_first_name": "Nora"}
 

@@ -50,3 +50,9 @@ def test_no_held_out_example_is_a_copy_of_a_training_example(training, name):
     held_out = load_data(str(ROOT / "tests" / "nlu" / name))
     seen = {normalise(m.get("text")) for m in training.intent_examples}
     assert [m.get("text") for m in held_out.intent_examples if normalise(m.get("text")) in seen] == []
+
+
+def test_the_two_held_out_files_share_no_example(held_out):
+    unseen = load_data(str(ROOT / "tests" / "nlu" / "test_nlu_unseen.yml"))
+    first = {normalise(m.get("text")) for m in held_out.intent_examples}
+    assert [m.get("text") for m in unseen.intent_examples if normalise(m.get("text")) in first] == []

@@ -27,7 +27,8 @@ def msg(text: str, intent: str | None = "nlu_fallback", confidence: float = 0.8)
         (msg("how many people has IJM helped", "ask_impact"), True),
         (msg("tell me about the founder", "ask_founder"), True),
         (msg("/donate", "donate", 1.0), True),  # a topic button pressed mid-form
-        (msg("thanks", "thank", 0.97), True),
+        (msg("thanks", "thank", 0.99), True),
+        (msg("Friday at noon", "greet", 0.9), False),
         (msg("never mind", "stop"), True),
         (msg("bye", "goodbye"), True),
         (msg("they took my passport", "disclose_danger", 1.0), True),
