@@ -5,14 +5,16 @@ SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CHROMIUM   := /usr/bin/chromium
 
-.PHONY: help setup run test lint model validate test-core evaluate test-py lock clean
+.PHONY: help setup run test lint model validate test-core evaluate test-py chromium lock clean
 
 help:
 	@echo "make run    set up, train if needed, start everything (Ctrl-C stops)"
 	@echo "make test   set up, train if needed, run every check and test"
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 # A virtualenv on Python 3.10 with the exact pins of constraints.txt; redone when the pins change.
 $(STAMP): pyproject.toml constraints.txt scripts/find-python310
@@ -26,10 +28,33 @@ $(STAMP): pyproject.toml constraints.txt scripts/find-python310
 	  || { grep -v ' is ignored: ' var/pip-install.log | tail -40; echo "pip install failed (full log: var/pip-install.log)"; exit 1; }
 	@touch $@
 
+# The widget's front-end packages (socket.io-client; axe-core for its tests), exactly as package-lock.json says.
+# The web app serves them itself: nothing comes from a CDN at run time.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: the chat widget needs it once, at set-up (Debian: apt-get install npm)"; exit 1; }
+	@mkdir -p var
+	@echo "Installing the widget's npm packages into node_modules (log: var/npm-install.log)"
+	@npm ci --ignore-scripts --no-audit --no-fund > var/npm-install.log 2>&1 \
+	  || { tail -40 var/npm-install.log; echo "npm ci failed (full log: var/npm-install.log)"; exit 1; }
+	@touch $@
+
+# The browser tests (tests/browser/) drive Debian's Chromium; as root it is installed when missing.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "The browser tests need Debian's Chromium at $(CHROMIUM): run 'sudo apt-get install chromium', then make test again."; \
+	    exit 1; \
+	  fi; \
+	  mkdir -p var; \
+	  echo "Installing Debian's Chromium for the browser tests (log: var/apt-chromium.log)"; \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } > var/apt-chromium.log 2>&1 \
+	    || { tail -20 var/apt-chromium.log; echo "apt-get install chromium failed (full log: var/apt-chromium.log)"; exit 1; }; \
+	fi
+
 run: setup
 	$(BIN)/ijm-bot run
 
-test: setup lint model validate test-core evaluate test-py
+test: setup chromium lint model validate test-core evaluate test-py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -52,7 +77,7 @@ test-core: model
 evaluate: model
 	$(BIN)/ijm-bot evaluate --check
 
-test-py: model
+test-py: model chromium
 	$(BIN)/pytest
 
 # Regenerate constraints.txt from a clean resolve of pyproject.toml (then commit it).

@@ -18,6 +18,7 @@ from bot.storage.migrate import upgrade as upgrade_database
 from bot.supervisor import ServiceSpec, Supervisor
 from bot.supporters.export import export_enquiries, export_newsletter
 from bot.supporters.records import engine_for
+from bot.web.widget import size_line as widget_size_line
 
 READY_MARKER = "IJM assistant is ready."
 
@@ -86,7 +87,8 @@ def ready_banner(settings: Settings) -> str:
             READY_MARKER,
             f"  Web page:        {settings.web_url}/",
             f'  Chat over REST:  POST {settings.rasa_url}/webhooks/rest/webhook {{"sender": "you", "message": "hi"}}',
-            f"  Chat widget:     socket.io at {settings.rasa_url}/socket.io (the widget itself comes with issue #5)",
+            f"  Chat widget:     {settings.web_url}/widget.js, talking socket.io to {settings.rasa_url}/socket.io",
+            f"  Widget size:     {widget_size_line()}",
             f"  Staff console:   {settings.web_url}/console (comes with issue #6)",
             "Press Ctrl-C to stop.",
             "",

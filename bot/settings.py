@@ -63,6 +63,14 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port and parts.port != default_port else "")
 
 
+def _default_origins(public_url: str, reach_host: str, web_port: int) -> tuple[str, ...]:
+    """The web app's own origins: its public address and its direct one (on loopback, by name too)."""
+    origins = [origin_of(public_url), origin_of(f"http://{reach_host}:{web_port}")]
+    if reach_host == "127.0.0.1":
+        origins.append(f"http://localhost:{web_port}")
+    return tuple(dict.fromkeys(origins))
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -116,7 +124,7 @@ class Settings:
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             public_url=public_url,
             allowed_origins=tuple(o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
-            or tuple(dict.fromkeys([origin_of(public_url), origin_of(f"http://{reach_host}:{web_port}")])),
+            or _default_origins(public_url, reach_host, web_port),
             newsletter_webhook_url=_optional_url(env, "NEWSLETTER_WEBHOOK_URL"),
             leads_webhook_url=_optional_url(env, "LEADS_WEBHOOK_URL"),
             smtp_host=_optional(env, "SMTP_HOST"),

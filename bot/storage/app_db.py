@@ -100,6 +100,19 @@ outbox = sa.Table(
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
+# 👍 / 👎 that visitors give an answer in the website widget (POST /api/feedback), with the text they rated.
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # The widget's session id, which is the Rasa sender id of the conversation.
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("rating", sa.String(8), nullable=False),
+    sa.Column("message_text", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("rating IN ('up', 'down')", name="ck_feedback_rating"),
+)
+
 
 def create_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, pool_pre_ping=True)

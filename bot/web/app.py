@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from sanic.response import HTTPResponse
 
 from bot.content.links import links
 from bot.donations.content import donate_content
-from bot.settings import Settings
-from bot.storage.app_db import create_engine, link_clicks
+from bot.settings import Settings, origin_of
+from bot.storage.app_db import create_engine, feedback, link_clicks
 from bot.storage.database import resolve_database_url
+from bot.web.widget import ASSETS, AssetCache, FeedbackError, parse_feedback, widget_config
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -22,17 +24,29 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def create_app(settings: Settings) -> Sanic:
     app = Sanic("ijm_web")
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Nothing sent here is large (the biggest is a rated answer in POST /api/feedback).
+    app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.ctx.settings = settings
     index_html = (TEMPLATES / "index.html").read_text(encoding="utf-8")
+    assets = AssetCache()
 
     @app.get("/healthz")
     async def healthz(_: Request) -> HTTPResponse:
         """Alive: the process answers. (Readiness of the whole system is /readyz, issue #7.)"""
         return response.json({"status": "ok"})
 
+    # The demo page may load only from here and talk only to here and the Rasa server (nothing from a CDN).
+    rasa_origin = origin_of(settings.rasa_url)
+    socket_origin = rasa_origin.replace("http", "ws", 1)
+    demo_policy = (
+        f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        f"connect-src 'self' {rasa_origin} {socket_origin}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
     @app.get("/")
     async def index(_: Request) -> HTTPResponse:
-        return response.html(index_html)
+        """The demo page: an IJM Canada page section with the widget on it, added by its one-line embed."""
+        return response.html(index_html, headers={"Content-Security-Policy": demo_policy})
 
     @app.before_server_start
     async def open_database(app: Sanic, _: object) -> None:
@@ -61,6 +75,75 @@ def create_app(settings: Settings) -> Sanic:
         target = link.target(amount=amount, frequency=request.args.get("frequency"))
         await asyncio.get_running_loop().run_in_executor(None, record_click, name, conversation)
         return response.redirect(target, status=302)
+
+    def serve_asset(request: Request, path: str) -> HTTPResponse:
+        asset = ASSETS[path]
+        try:
+            body, packed = assets.get(asset)
+        except FileNotFoundError:
+            detail = f"{asset.path} is missing: {asset.missing_hint}"
+            return response.json({"error": "not_installed", "detail": detail}, 503)
+        headers = {"Cache-Control": asset.cache_control, "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            body = packed
+        return response.raw(body, headers=headers, content_type=asset.content_type)
+
+    def asset_handler(path: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+        async def handler(request: Request) -> HTTPResponse:
+            return serve_asset(request, path)
+
+        return handler
+
+    # The widget, its stylesheet, and the npm packages it (and its tests) load: /widget.js, /vendor/...
+    for asset_path in ASSETS:
+        name = "asset_" + asset_path.strip("/").replace("/", "_").replace(".", "_").replace("-", "_")
+        app.add_route(asset_handler(asset_path), asset_path, methods=["GET"], name=name)
+
+    def allow_origin(request: Request, resp: HTTPResponse) -> HTTPResponse:
+        """Pages of ALLOWED_ORIGINS on other hosts (e.g. www.ijm.ca) may read the config and send feedback."""
+        origin = request.headers.get("origin")
+        if origin and origin.rstrip("/") in settings.allowed_origins:
+            resp.headers["Access-Control-Allow-Origin"] = origin
+        resp.headers["Vary"] = "Origin"
+        return resp
+
+    @app.get("/widget/config.json")
+    async def config_json(request: Request) -> HTTPResponse:
+        resp = response.json(widget_config(settings), headers={"Cache-Control": "no-cache"})
+        return allow_origin(request, resp)
+
+    def record_feedback(conversation_id: str, rating: str, message_text: str) -> int:
+        with app.ctx.db.begin() as connection:
+            result = connection.execute(
+                feedback.insert().values(
+                    conversation_id=conversation_id,
+                    rating=rating,
+                    message_text=message_text,
+                    created_at=datetime.now(timezone.utc),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    @app.post("/api/feedback")
+    async def post_feedback(request: Request) -> HTTPResponse:
+        """👍 / 👎 on an answer in the widget: {conversation_id, rating: "up"|"down", message_text}."""
+        try:
+            rated = parse_feedback(request.body, request.headers.get("content-type"))
+        except FeedbackError as error:
+            return allow_origin(request, response.json(error.as_json(), error.status))
+        row_id = await asyncio.get_running_loop().run_in_executor(
+            None, record_feedback, rated.conversation_id, rated.rating, rated.message_text
+        )
+        return allow_origin(request, response.json({"id": row_id}, 201))
+
+    @app.options("/api/feedback")
+    async def feedback_preflight(request: Request) -> HTTPResponse:
+        resp = response.empty()
+        resp.headers["Access-Control-Allow-Methods"] = "POST"
+        resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        resp.headers["Access-Control-Max-Age"] = "600"
+        return allow_origin(request, resp)
 
     @app.middleware("response")
     async def security_headers(_: Request, resp: HTTPResponse) -> None:

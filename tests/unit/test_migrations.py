@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bot.storage.app_db import metadata
 from bot.storage.migrate import alembic_config, upgrade
@@ -37,15 +38,21 @@ def test_upgrade_creates_the_tables_as_app_db_describes_them_and_downgrade_remov
         assert {"ix_enquiries_kind", "ix_enquiries_conversation_id"} <= {
             i["name"] for i in inspector.get_indexes("enquiries")
         }
+        assert "feedback" in inspector.get_table_names()
+        assert {"ix_feedback_conversation_id"} <= {i["name"] for i in inspector.get_indexes("feedback")}
         with engine.connect() as connection:
-            assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            head = ScriptDirectory.from_config(alembic_config(fresh_url)).get_current_head()
+            assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head
             # The migration and bot/storage/app_db.py describe the same schema.
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
 
+        command.downgrade(alembic_config(fresh_url), "0002")
+        assert "feedback" not in sa.inspect(engine).get_table_names()
+        assert set(sa.inspect(engine).get_table_names()) >= SUPPORTER_TABLES
         command.downgrade(alembic_config(fresh_url), "0001")
         assert not SUPPORTER_TABLES & set(sa.inspect(engine).get_table_names())
         upgrade(fresh_url)  # and back
-        assert set(sa.inspect(engine).get_table_names()) >= SUPPORTER_TABLES
+        assert set(sa.inspect(engine).get_table_names()) >= SUPPORTER_TABLES | {"feedback"}
     finally:
         engine.dispose()
 
@@ -70,5 +77,12 @@ def test_the_database_refuses_what_the_code_never_writes(fresh_url):
             connection.execute(sa.text(row))
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
             connection.execute(sa.text(row))  # the idempotency key is unique
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO feedback (conversation_id, rating, message_text, created_at) "
+                    "VALUES ('c', 'meh', 'text', CURRENT_TIMESTAMP)"
+                )
+            )
     finally:
         engine.dispose()

@@ -17,12 +17,13 @@ def test_defaults_run_everything_on_loopback_with_the_embedded_database():
     assert settings.model_dir == PROJECT_ROOT / "models"
     assert settings.max_message_chars == 2000
     assert settings.public_url == "http://127.0.0.1:8000"
-    assert settings.allowed_origins == ("http://127.0.0.1:8000",)
+    # The web app's own page may open the chat, whether the address bar says 127.0.0.1 or localhost.
+    assert settings.allowed_origins == ("http://127.0.0.1:8000", "http://localhost:8000")
 
 
 def test_allowed_origins_follow_the_public_address_or_the_setting():
     public = Settings.from_env({"PUBLIC_URL": "https://chat.ijm.ca/", "WEB_PORT": "9000"})
-    assert public.allowed_origins == ("https://chat.ijm.ca", "http://127.0.0.1:9000")
+    assert public.allowed_origins == ("https://chat.ijm.ca", "http://127.0.0.1:9000", "http://localhost:9000")
     listed = Settings.from_env({"ALLOWED_ORIGINS": "https://www.ijm.ca, https://ijm.ca/"})
     assert listed.allowed_origins == ("https://www.ijm.ca", "https://ijm.ca")
 
