@@ -9,6 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.console.accounts import any_staff
+from bot.console.commands import add_staff_parser, run_staff_command
 from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
 from bot.outbox import admin as outbox_admin
 from bot.outbox.worker import READY_LINE as OUTBOX_READY_LINE
@@ -21,6 +23,8 @@ from bot.supporters.records import engine_for
 from bot.web.widget import size_line as widget_size_line
 
 READY_MARKER = "IJM assistant is ready."
+# There is no default password: the first admin is created by hand.
+NO_STAFF_HINT = "No staff account yet. Create the first admin with: ijm-bot staff add NAME --role admin"
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -115,6 +119,8 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
             "Check DATABASE_URL and that the database server is running."
         )
     upgrade_database(database_url)
+    if not any_staff(engine_for(database_url)):
+        print(NO_STAFF_HINT, flush=True)
     try:
         model, trained = ensure_model(settings.model_dir)
     except TrainingFailed as error:
@@ -220,6 +226,14 @@ def command_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def command_staff(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine = _app_engine(settings)
+    except DatabaseUnreachable as error:
+        return _fail(str(error))
+    return run_staff_command(args, engine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ijm-bot", description="IJM Canada supporter assistant")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -243,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("records", choices=("newsletter", "enquiries"))
     export.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(handler=command_export)
+    add_staff_parser(commands, command_staff)
     return parser
 
 

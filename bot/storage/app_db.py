@@ -114,5 +114,43 @@ feedback = sa.Table(
 )
 
 
+# The staff console (issue #6): who may use it, their API tokens, and the audit log of exports and erasures.
+staff = sa.Table(
+    "staff",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('admin', 'viewer')", name="ck_staff_role"),
+)
+
+# API tokens: random, shown once, stored as a SHA-256 digest (they carry 256 bits of entropy, so a fast hash
+# is enough; passwords get argon2).
+staff_tokens = sa.Table(
+    "staff_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("token_digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Every export, deletion and staff change, for admins to read.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(255), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+
+
 def create_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, pool_pre_ping=True)

@@ -46,13 +46,15 @@ def test_upgrade_creates_the_tables_as_app_db_describes_them_and_downgrade_remov
             # The migration and bot/storage/app_db.py describe the same schema.
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
 
+        command.downgrade(alembic_config(fresh_url), "0003")
+        assert not {"staff", "staff_tokens", "audit_log"} & set(sa.inspect(engine).get_table_names())
         command.downgrade(alembic_config(fresh_url), "0002")
         assert "feedback" not in sa.inspect(engine).get_table_names()
         assert set(sa.inspect(engine).get_table_names()) >= SUPPORTER_TABLES
         command.downgrade(alembic_config(fresh_url), "0001")
         assert not SUPPORTER_TABLES & set(sa.inspect(engine).get_table_names())
         upgrade(fresh_url)  # and back
-        assert set(sa.inspect(engine).get_table_names()) >= SUPPORTER_TABLES | {"feedback"}
+        assert set(sa.inspect(engine).get_table_names()) >= SUPPORTER_TABLES | {"feedback", "staff", "audit_log"}
     finally:
         engine.dispose()
 

@@ -1,0 +1,1 @@
+"""The staff console: staff accounts and access (issue #6)."""
