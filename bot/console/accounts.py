@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot.storage.app_db import audit_log, staff, staff_tokens
+from bot.storage.app_db import audit_log, staff, staff_sessions, staff_tokens
 
 ROLES = ("admin", "viewer")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -118,6 +118,7 @@ def remove_staff(engine: sa.engine.Engine, name: str, actor: str = "cli") -> Non
         if row is None:
             raise StaffError(f"there is no staff member named {name!r}")
         connection.execute(staff_tokens.delete().where(staff_tokens.c.staff_id == row.id))
+        connection.execute(staff_sessions.delete().where(staff_sessions.c.staff_id == row.id))
         connection.execute(staff.delete().where(staff.c.id == row.id))
         audit(connection, actor, "staff.remove", name)
 

@@ -152,5 +152,19 @@ audit_log = sa.Table(
 )
 
 
+# Signed-in console sessions: the cookie holds a random value, stored here only as its SHA-256 digest, with the
+# session's CSRF token and its expiry (server-side, so signing out or removing the staff member ends it at once).
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("cookie_digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+
 def create_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, pool_pre_ping=True)

@@ -11,6 +11,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.console.web import console_blueprint
 from bot.content.links import links
 from bot.donations.content import donate_content
 from bot.settings import Settings, origin_of
@@ -144,6 +145,8 @@ def create_app(settings: Settings) -> Sanic:
         resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
         resp.headers["Access-Control-Max-Age"] = "600"
         return allow_origin(request, resp)
+
+    app.blueprint(console_blueprint(secure_cookies=settings.public_url.startswith("https://")))
 
     @app.middleware("response")
     async def security_headers(_: Request, resp: HTTPResponse) -> None:

@@ -1,0 +1,219 @@
+"""The staff console on the web app: sign-in, sign-out, the conversation list, and the API's authentication.
+
+Sessions are server-side (bot/console/sessions.py); the cookie is HttpOnly, SameSite=Strict, and Secure when
+PUBLIC_URL is https. Every form carries a CSRF token: the session's, or before sign-in a double-submit token.
+Pages are built with html.escape on every value that comes from a visitor or a staff member.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from datetime import datetime, timezone
+from html import escape
+from typing import Any
+from urllib.parse import parse_qs
+
+import sqlalchemy as sa
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.console.accounts import StaffMember, check_login, login_delay, member_for_token
+from bot.console.sessions import SESSION_LIFETIME, Session, end_session, session_for, start_session
+
+SESSION_COOKIE = "ijm_console"
+LOGIN_CSRF_COOKIE = "ijm_console_login"
+PAGE_SIZE = 50
+CONSOLE_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
+    html = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} · IJM assistant console</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#f6f6f4}}
+header{{background:#003366;color:#fff;padding:.8rem 1.5rem;display:flex;justify-content:space-between;
+  align-items:center}}
+main{{max-width:60rem;margin:1.5rem auto;padding:0 1rem}}
+table{{border-collapse:collapse;width:100%;background:#fff}}
+th,td{{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd}}
+label{{display:block;margin:.6rem 0 .2rem}} input{{font:inherit;padding:.4rem;width:18rem;max-width:100%}}
+button{{font:inherit;padding:.4rem 1rem;margin-top:.8rem}} .error{{color:#a00000}} header button{{margin:0}}
+</style></head><body>{body}</body></html>"""
+    return response.html(html, status=status, headers={"Content-Security-Policy": CONSOLE_POLICY})
+
+
+def _form(request: Request) -> dict[str, str]:
+    """The urlencoded form fields (first value of each), tolerating bodies Sanic can't parse."""
+    try:
+        fields = parse_qs(request.body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {key: values[0] for key, values in fields.items()}
+
+
+def _login_page(csrf: str, message: str = "", status: int = 200) -> HTTPResponse:
+    error = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+    body = f"""<header><strong>IJM assistant console</strong></header><main>
+<h1>Sign in</h1>{error}
+<form method="post" action="/console/login">
+<input type="hidden" name="csrf_token" value="{escape(csrf)}">
+<label for="name">Name</label><input id="name" name="name" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<div><button type="submit">Sign in</button></div></form></main>"""
+    resp = _page("Sign in", body, status)
+    resp.cookies[LOGIN_CSRF_COOKIE] = csrf
+    resp.cookies[LOGIN_CSRF_COOKIE]["httponly"] = True
+    resp.cookies[LOGIN_CSRF_COOKIE]["samesite"] = "Strict"
+    resp.cookies[LOGIN_CSRF_COOKIE]["path"] = "/console"
+    return resp
+
+
+def _conversations(engine: sa.engine.Engine, page: int) -> list[dict[str, Any]]:
+    """Newest first: each conversation's start, number of visitor messages and first message (from Rasa's events)."""
+    if not sa.inspect(engine).has_table("events"):
+        return []
+    query = sa.text(
+        """
+        SELECT sender_id, MIN(timestamp) AS started, MAX(timestamp) AS last,
+               SUM(CASE WHEN type_name = 'user' THEN 1 ELSE 0 END) AS messages
+        FROM events GROUP BY sender_id ORDER BY MAX(timestamp) DESC LIMIT :limit OFFSET :offset
+        """
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}).all()
+        first_messages = {}
+        for row in rows:
+            first = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id LIMIT 1"),
+                {"s": row.sender_id},
+            ).scalar()
+            first_messages[row.sender_id] = _text_of(first)
+    return [
+        {
+            "id": row.sender_id,
+            "started": datetime.fromtimestamp(row.started or 0, timezone.utc),
+            "messages": int(row.messages or 0),
+            "first_message": first_messages[row.sender_id],
+        }
+        for row in rows
+    ]
+
+
+def _text_of(data: str | None) -> str:
+    try:
+        return str(json.loads(data or "{}").get("text") or "")
+    except ValueError:
+        return ""
+
+
+def console_blueprint(secure_cookies: bool) -> Blueprint:
+    """The console's routes; `secure_cookies` marks the session cookie Secure (PUBLIC_URL is https)."""
+    console = Blueprint("console")
+
+    def engine(request: Request) -> sa.engine.Engine:
+        return request.app.ctx.db
+
+    async def in_thread(function, *args):
+        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+    async def current_session(request: Request) -> Session | None:
+        return await in_thread(session_for, engine(request), request.cookies.get(SESSION_COOKIE))
+
+    async def api_member(request: Request) -> StaffMember | None:
+        """The staff member behind an API request: a Bearer token, or a signed-in browser."""
+        authorization = request.headers.get("authorization", "")
+        if authorization.lower().startswith("bearer "):
+            return await in_thread(member_for_token, engine(request), authorization[7:].strip())
+        session = await current_session(request)
+        return session.member if session else None
+
+    @console.get("/console/login", error_format="html")
+    async def login_form(request: Request) -> HTTPResponse:
+        if await current_session(request):
+            return response.redirect("/console", status=303)
+        return _login_page(secrets.token_urlsafe(32))
+
+    @console.post("/console/login", error_format="html")
+    async def login(request: Request) -> HTTPResponse:
+        form = _form(request)
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+        if not expected or not secrets.compare_digest(form.get("csrf_token", ""), expected):
+            return _login_page(secrets.token_urlsafe(32), "The form expired. Please sign in again.", 403)
+        name, password = form.get("name", "")[:64], form.get("password", "")
+        result = await in_thread(check_login, engine(request), name, password)
+        if result.member is None:
+            await asyncio.sleep(login_delay(result.failures))
+            if result.locked_until:
+                until = result.locked_until.strftime("%H:%M UTC")
+                return _login_page(expected, f"Too many failed sign-ins: this account is locked until {until}.", 429)
+            return _login_page(expected, "Wrong name or password.", 401)
+        cookie, _ = await in_thread(start_session, engine(request), result.member)
+        resp = response.redirect("/console", status=303)
+        resp.cookies[SESSION_COOKIE] = cookie
+        morsel = resp.cookies[SESSION_COOKIE]
+        morsel["httponly"] = True
+        morsel["samesite"] = "Strict"
+        morsel["path"] = "/"
+        morsel["max-age"] = int(SESSION_LIFETIME.total_seconds())
+        if secure_cookies:
+            morsel["secure"] = True
+        del resp.cookies[LOGIN_CSRF_COOKIE]
+        return resp
+
+    @console.post("/console/logout", error_format="html")
+    async def logout(request: Request) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        if not secrets.compare_digest(_form(request).get("csrf_token", ""), session.csrf_token):
+            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
+        await in_thread(end_session, engine(request), request.cookies.get(SESSION_COOKIE))
+        resp = response.redirect("/console/login", status=303)
+        del resp.cookies[SESSION_COOKIE]
+        return resp
+
+    @console.get("/console", error_format="html")
+    async def conversations(request: Request) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        try:
+            page = max(1, min(int(request.args.get("page", "1")), 10_000))
+        except ValueError:
+            page = 1
+        rows = await in_thread(_conversations, engine(request), page)
+        lines = "".join(
+            f"<tr><td>{row['started']:%Y-%m-%d %H:%M}</td><td>{row['messages']}</td>"
+            f"<td>{escape(row['first_message'][:120])}</td></tr>"
+            for row in rows
+        )
+        table = (
+            f"<table><thead><tr><th scope=col>Started (UTC)</th><th scope=col>Visitor messages</th>"
+            f"<th scope=col>First message</th></tr></thead><tbody>{lines}</tbody></table>"
+            if rows
+            else "<p>No conversations yet.</p>"
+        )
+        more = f'<p><a href="/console?page={page + 1}">Older conversations</a></p>' if len(rows) == PAGE_SIZE else ""
+        member = session.member
+        body = f"""<header><strong>IJM assistant console</strong>
+<form method="post" action="/console/logout"><span>{escape(member.name)} ({escape(member.role)})</span>
+<input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
+<button type="submit">Sign out</button></form>
+</header><main><h1>Conversations</h1>{table}{more}</main>"""
+        return _page("Conversations", body)
+
+    @console.get("/api/me", error_format="json")
+    async def me(request: Request) -> HTTPResponse:
+        member = await api_member(request)
+        if member is None:
+            return response.json({"error": "unauthorized", "detail": "sign in or send a staff API token"}, 401)
+        return response.json({"name": member.name, "role": member.role})
+
+    return console

@@ -1,0 +1,152 @@
+"""Signing in to the staff console on the real web app (`python -m bot.web` on a free port, fresh SQLite)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bot.console.accounts import MAX_FAILED_LOGINS, add_staff, issue_token
+from bot.settings import PROJECT_ROOT
+from bot.storage.migrate import upgrade
+from tests.e2e.harness import free_port
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("console")
+    database_url = f"sqlite:///{workdir}/ijm.db"
+    upgrade(database_url)
+    engine = sa.create_engine(database_url)
+    add_staff(engine, "amira", "admin", PASSWORD)
+    add_staff(engine, "locky", "viewer", PASSWORD)
+    # A conversation in Rasa's events table, as the tracker store writes it (with a script in the first message).
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
+                " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+            )
+        )
+        for i, (kind, text) in enumerate([("user", "<script>alert(1)</script> hi"), ("bot", "Hello!")]):
+            connection.execute(
+                sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('c-1', :t, :ts, :d)"),
+                {"t": kind, "ts": 1_800_000_000 + i, "d": json.dumps({"text": text})},
+            )
+    port = free_port()
+    env = {**os.environ, "WEB_PORT": str(port), "RASA_PORT": "5999", "DATABASE_URL": database_url}
+    log = open(workdir / "web.log", "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert process.poll() is None, (workdir / "web.log").read_text()
+        assert time.monotonic() < deadline, "the web app did not start"
+        time.sleep(0.2)
+    yield url, engine
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+    engine.dispose()
+
+
+def sign_in(url: str, name: str, password: str) -> tuple[requests.Session, requests.Response]:
+    browser = requests.Session()
+    form = browser.get(f"{url}/console/login", timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    answer = browser.post(
+        f"{url}/console/login",
+        data={"csrf_token": csrf, "name": name, "password": password},
+        allow_redirects=False,
+        timeout=30,
+    )
+    return browser, answer
+
+
+def test_unauthenticated_requests_get_the_login_page_or_401(console):
+    url, _ = console
+    answer = requests.get(f"{url}/console", allow_redirects=False, timeout=10)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/login"
+    assert requests.get(f"{url}/api/me", timeout=10).status_code == 401
+    assert requests.get(f"{url}/api/me", headers={"Authorization": "Bearer nope"}, timeout=10).status_code == 401
+
+
+def test_signing_in_sets_a_strict_httponly_session_and_shows_the_conversations_escaped(console):
+    url, _ = console
+    browser, answer = sign_in(url, "amira", PASSWORD)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console"
+    cookie = answer.headers["set-cookie"]
+    assert "ijm_console=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    page = browser.get(f"{url}/console", timeout=10)
+    assert page.status_code == 200 and "amira (admin)" in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; hi" in page.text and "<script>alert" not in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert browser.get(f"{url}/api/me", timeout=10).json() == {"name": "amira", "role": "admin"}
+
+
+def test_a_form_without_its_csrf_token_is_refused(console):
+    url, _ = console
+    answer = requests.post(
+        f"{url}/console/login", data={"name": "amira", "password": PASSWORD}, allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 403 and "ijm_console=" not in answer.headers.get("set-cookie", "")
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    refused = browser.post(f"{url}/console/logout", data={"csrf_token": "forged"}, allow_redirects=False, timeout=10)
+    assert refused.status_code == 403
+    assert browser.get(f"{url}/api/me", timeout=10).status_code == 200  # still signed in
+
+
+def test_signing_out_ends_the_session_on_the_server(console):
+    url, _ = console
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    stolen = browser.cookies.get("ijm_console")
+    page = browser.get(f"{url}/console", timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    out = browser.post(f"{url}/console/logout", data={"csrf_token": csrf}, allow_redirects=False, timeout=10)
+    assert out.status_code == 303
+    assert requests.get(f"{url}/api/me", cookies={"ijm_console": stolen}, timeout=10).status_code == 401
+
+
+def test_wrong_passwords_are_refused_then_the_account_is_locked(console):
+    url, _ = console
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        assert sign_in(url, "locky", "wrong password here")[1].status_code == 401
+    assert sign_in(url, "locky", "wrong password here")[1].status_code == 429
+    locked = sign_in(url, "locky", PASSWORD)[1]
+    assert locked.status_code == 429 and "locked until" in locked.text
+
+
+def test_an_api_token_authenticates_the_api(console):
+    url, engine = console
+    token = issue_token(engine, "amira")
+    answer = requests.get(f"{url}/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.json() == {"name": "amira", "role": "admin"}
+
+
+@pytest.mark.parametrize(
+    "body", [b"\xff\xfe", b"name=%ZZ&&&", b"x" * 5000, b""], ids=["binary", "bad-escapes", "huge", "empty"]
+)
+def test_malformed_login_forms_get_a_clear_refusal(console, body):
+    url, _ = console
+    answer = requests.post(
+        f"{url}/console/login",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 403
