@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timezone
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import sqlalchemy as sa
 from sanic import Blueprint, response
@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.console.accounts import StaffMember, check_login, login_delay, member_for_token
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, session_for, start_session
+from bot.console.transcripts import Turn, load_transcript, mask_personal_details
 
 SESSION_COOKIE = "ijm_console"
 LOGIN_CSRF_COOKIE = "ijm_console_login"
@@ -113,6 +114,39 @@ def _text_of(data: str | None) -> str:
         return ""
 
 
+def _header(session: Session) -> str:
+    member = session.member
+    return f"""<header><strong>IJM assistant console</strong>
+<form method="post" action="/console/logout"><span>{escape(member.name)} ({escape(member.role)})</span>
+<input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
+<button type="submit">Sign out</button></form></header>"""
+
+
+def _shown_for(member: StaffMember):
+    """Viewers see visitors' e-mail addresses and phone numbers masked; admins see them."""
+    return (lambda text: text) if member.is_admin else mask_personal_details
+
+
+def _turn_html(turn: Turn, shown) -> str:
+    parts = ['<section class="turn">']
+    if turn.text is not None:
+        confidence = f" {turn.confidence:.2f}" if isinstance(turn.confidence, (int, float)) else ""
+        entities = f" · {escape(', '.join(turn.entities))}" if turn.entities else ""
+        parts.append(
+            f"<p><strong>Visitor</strong> <small>{turn.at:%Y-%m-%d %H:%M:%S} · "
+            f"{escape(turn.intent or '?')}{confidence}{entities}</small><br>{escape(shown(turn.text))}</p>"
+        )
+    for reply in turn.replies:
+        parts.append(f"<p><strong>Assistant</strong><br>{escape(shown(reply)).replace(chr(10), '<br>')}</p>")
+    if turn.steps:
+        steps = "".join(f"<li>{escape(shown(step))}</li>" for step in turn.steps)
+        parts.append(
+            f"<details><summary>{len(turn.steps)} actions and slot changes</summary><ul>{steps}</ul></details>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def console_blueprint(secure_cookies: bool) -> Blueprint:
     """The console's routes; `secure_cookies` marks the session cookie Secure (PUBLIC_URL is https)."""
     console = Blueprint("console")
@@ -189,9 +223,11 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         except ValueError:
             page = 1
         rows = await in_thread(_conversations, engine(request), page)
+        shown = _shown_for(session.member)
         lines = "".join(
             f"<tr><td>{row['started']:%Y-%m-%d %H:%M}</td><td>{row['messages']}</td>"
-            f"<td>{escape(row['first_message'][:120])}</td></tr>"
+            f'<td><a href="/console/conversations/{quote(row["id"], safe="")}">'
+            f"{escape(shown(row['first_message'][:120]) or '(no message)')}</a></td></tr>"
             for row in rows
         )
         table = (
@@ -201,13 +237,23 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
             else "<p>No conversations yet.</p>"
         )
         more = f'<p><a href="/console?page={page + 1}">Older conversations</a></p>' if len(rows) == PAGE_SIZE else ""
-        member = session.member
-        body = f"""<header><strong>IJM assistant console</strong>
-<form method="post" action="/console/logout"><span>{escape(member.name)} ({escape(member.role)})</span>
-<input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
-<button type="submit">Sign out</button></form>
-</header><main><h1>Conversations</h1>{table}{more}</main>"""
+        body = f"{_header(session)}<main><h1>Conversations</h1>{table}{more}</main>"
         return _page("Conversations", body)
+
+    @console.get("/console/conversations/<conversation_id:str>", error_format="html")
+    async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        turns = await in_thread(load_transcript, engine(request), conversation_id[:255])
+        header = _header(session)
+        if turns is None:
+            return _page(
+                "Not found", f"{header}<main><p>There is no conversation {escape(conversation_id)}.</p></main>", 404
+            )
+        body = f'{header}<main><p><a href="/console">All conversations</a></p><h1>Conversation</h1>'
+        body += "".join(_turn_html(turn, _shown_for(session.member)) for turn in turns) + "</main>"
+        return _page("Conversation", body)
 
     @console.get("/api/me", error_format="json")
     async def me(request: Request) -> HTTPResponse:

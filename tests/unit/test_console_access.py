@@ -37,10 +37,33 @@ def console(tmp_path_factory):
                 " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
             )
         )
-        for i, (kind, text) in enumerate([("user", "<script>alert(1)</script> hi"), ("bot", "Hello!")]):
+        events = [
+            (
+                "user",
+                {
+                    "text": "<script>alert(1)</script> hi",
+                    "parse_data": {"intent": {"name": "greet", "confidence": 0.93}},
+                },
+            ),
+            ("bot", {"text": "Hello!"}),
+            (
+                "user",
+                {
+                    "text": "I'm kim@example.org, call 416-555-0199",
+                    "parse_data": {
+                        "intent": {"name": "subscribe_newsletter", "confidence": 0.81},
+                        "entities": [{"entity": "place", "value": "Toronto"}],
+                    },
+                },
+            ),
+            ("action", {"name": "newsletter_form"}),
+            ("slot", {"name": "newsletter_email", "value": "kim@example.org"}),
+            ("bot", {"text": "Thanks!"}),
+        ]
+        for i, (kind, data) in enumerate(events):
             connection.execute(
                 sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('c-1', :t, :ts, :d)"),
-                {"t": kind, "ts": 1_800_000_000 + i, "d": json.dumps({"text": text})},
+                {"t": kind, "ts": 1_800_000_000 + i, "d": json.dumps(data)},
             )
     port = free_port()
     env = {**os.environ, "WEB_PORT": str(port), "RASA_PORT": "5999", "DATABASE_URL": database_url}
@@ -150,3 +173,26 @@ def test_malformed_login_forms_get_a_clear_refusal(console, body):
         timeout=10,
     )
     assert answer.status_code == 403
+
+
+def test_a_transcript_shows_each_message_with_its_intent_and_folds_the_steps_away(console):
+    url, _ = console
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    page = browser.get(f"{url}/console/conversations/c-1", timeout=10)
+    assert page.status_code == 200
+    assert "greet 0.93" in page.text and "subscribe_newsletter 0.81" in page.text and "place=Toronto" in page.text
+    assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
+    assert "<details><summary>2 actions and slot changes</summary>" in page.text
+    assert "kim@example.org" in page.text and "416-555-0199" in page.text  # an admin sees them
+    assert browser.get(f"{url}/console/conversations/nope", timeout=10).status_code == 404
+    assert requests.get(f"{url}/console/conversations/c-1", allow_redirects=False, timeout=10).status_code == 303
+
+
+def test_a_viewer_sees_e_mail_addresses_and_phone_numbers_masked(console):
+    url, engine = console
+    add_staff(engine, "vera", "viewer", PASSWORD)
+    browser, _ = sign_in(url, "vera", PASSWORD)
+    for path in ("/console", "/console/conversations/c-1"):
+        page = browser.get(url + path, timeout=10)
+        assert "kim@example.org" not in page.text and "416-555-0199" not in page.text
+    assert "[e-mail hidden]" in page.text and "[phone hidden]" in page.text

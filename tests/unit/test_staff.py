@@ -135,3 +135,17 @@ def test_run_says_how_to_create_the_first_admin_and_no_more_once_there_is_one(en
     with pytest.raises(SystemExit):
         main(["run"])
     assert NO_STAFF_HINT not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("write to kim.lee+news@example.co.uk please", "write to [e-mail hidden] please"),
+        ("call 416-555-0199 or +1 (613) 555 0123", "call [phone hidden] or [phone hidden]"),
+        ("IJM began in 1997 and rescued 76,000 people", "IJM began in 1997 and rescued 76,000 people"),
+    ],
+)
+def test_personal_details_are_masked_for_viewers(text, masked):
+    from bot.console.transcripts import mask_personal_details
+
+    assert mask_personal_details(text) == masked

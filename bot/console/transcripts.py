@@ -1,0 +1,82 @@
+"""A conversation's transcript from Rasa's `events` table, and masking personal details for viewers."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# North American and international phone numbers: at least 7 digits with the usual separators.
+PHONE = re.compile(r"(?<![\w])(\+?\d[\d\s().-]{5,}\d)(?![\w])")
+HIDDEN_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
+
+
+def mask_personal_details(text: str) -> str:
+    """E-mail addresses and phone numbers hidden, for staff with the viewer role."""
+    text = EMAIL.sub("[e-mail hidden]", text)
+    return PHONE.sub(lambda m: "[phone hidden]" if sum(ch.isdigit() for ch in m.group(1)) >= 7 else m.group(1), text)
+
+
+@dataclass
+class Turn:
+    """One visitor message (or the conversation's opening) and what followed it until the next one."""
+
+    at: datetime
+    text: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    entities: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    # Actions run and slots set, shown folded away.
+    steps: list[str] = field(default_factory=list)
+
+
+def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn] | None:
+    """The conversation's turns, oldest first; None when there is no such conversation."""
+    if not sa.inspect(engine).has_table("events"):
+        return None
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": conversation_id},
+        ).all()
+    if not rows:
+        return None
+    turns: list[Turn] = []
+    for row in rows:
+        try:
+            data = json.loads(row.data or "{}")
+        except ValueError:
+            data = {}
+        at = datetime.fromtimestamp(row.timestamp or 0, timezone.utc)
+        if row.type_name == "user":
+            parse = data.get("parse_data") or {}
+            intent = parse.get("intent") or {}
+            turns.append(
+                Turn(
+                    at=at,
+                    text=str(data.get("text") or ""),
+                    intent=intent.get("name"),
+                    confidence=intent.get("confidence"),
+                    entities=[f"{e.get('entity')}={e.get('value')}" for e in parse.get("entities") or []],
+                )
+            )
+            continue
+        if not turns:
+            turns.append(Turn(at=at))
+        turn = turns[-1]
+        if row.type_name == "bot":
+            buttons = (data.get("data") or {}).get("buttons") or []
+            titles = " ".join(f"[{b.get('title')}]" for b in buttons if isinstance(b, dict))
+            turn.replies.append((str(data.get("text") or "") + (f"\n{titles}" if titles else "")).strip())
+        elif row.type_name == "action" and data.get("name") not in HIDDEN_ACTIONS:
+            turn.steps.append(f"action {data.get('name')}")
+        elif row.type_name == "slot":
+            turn.steps.append(f"slot {data.get('name')} = {json.dumps(data.get('value'))}")
+        elif row.type_name == "active_loop":
+            turn.steps.append(f"form {data.get('name') or 'ended'}")
+    return turns
