@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from bot.console.accounts import any_staff
 from bot.console.commands import add_staff_parser, run_staff_command
+from bot.console.erase import erase_conversation, erased_anything
 from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
 from bot.outbox import admin as outbox_admin
 from bot.outbox.worker import READY_LINE as OUTBOX_READY_LINE
@@ -234,6 +235,19 @@ def command_staff(args: argparse.Namespace, settings: Settings) -> int:
     return run_staff_command(args, engine)
 
 
+def command_forget(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine = _app_engine(settings)
+    except DatabaseUnreachable as error:
+        return _fail(str(error))
+    counts = erase_conversation(engine, args.conversation_id, actor="cli")
+    if not erased_anything(counts):
+        print(f"Nothing was stored for conversation {args.conversation_id!r}.", flush=True)
+        return 1
+    print(f"Erased conversation {args.conversation_id!r}: " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ijm-bot", description="IJM Canada supporter assistant")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -258,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(handler=command_export)
     add_staff_parser(commands, command_staff)
+    forget = commands.add_parser("forget", help="erase one conversation and everything tied to it (audited)")
+    forget.add_argument("conversation_id")
+    forget.set_defaults(handler=command_forget)
     return parser
 
 

@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.console.accounts import StaffMember, check_login, login_delay, member_for_token
+from bot.console.erase import erase_conversation, erased_anything
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, session_for, start_session
 from bot.console.transcripts import Turn, load_transcript, mask_personal_details
 
@@ -252,8 +253,62 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
                 "Not found", f"{header}<main><p>There is no conversation {escape(conversation_id)}.</p></main>", 404
             )
         body = f'{header}<main><p><a href="/console">All conversations</a></p><h1>Conversation</h1>'
-        body += "".join(_turn_html(turn, _shown_for(session.member)) for turn in turns) + "</main>"
+        body += "".join(_turn_html(turn, _shown_for(session.member)) for turn in turns)
+        if session.member.is_admin:
+            body += (
+                f'<form method="get" action="/console/conversations/{quote(conversation_id, safe="")}/erase">'
+                "<button type=submit>Erase this conversation…</button></form>"
+            )
+        body += "</main>"
         return _page("Conversation", body)
+
+    @console.get("/console/conversations/<conversation_id:str>/erase", error_format="html")
+    async def erase_confirmation(request: Request, conversation_id: str) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        if not session.member.is_admin:
+            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can erase.</p></main>", 403)
+        target = quote(conversation_id, safe="")
+        body = f"""{_header(session)}<main><h1>Erase this conversation?</h1>
+<p>Conversation {escape(conversation_id)}: its messages and everything stored with it (sign-ups, enquiries,
+clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
+<form method="post" action="/console/conversations/{target}/erase">
+<input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
+<button type="submit">Erase for good</button> <a href="/console/conversations/{target}">Cancel</a></form></main>"""
+        return _page("Erase", body)
+
+    @console.post("/console/conversations/<conversation_id:str>/erase", error_format="html")
+    async def erase(request: Request, conversation_id: str) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        if not session.member.is_admin:
+            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can erase.</p></main>", 403)
+        if not secrets.compare_digest(_form(request).get("csrf_token", ""), session.csrf_token):
+            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
+        await in_thread(erase_conversation, engine(request), conversation_id[:255], session.member.name)
+        return response.redirect("/console", status=303)
+
+    @console.delete("/api/conversations/<conversation_id:str>", error_format="json")
+    async def erase_api(request: Request, conversation_id: str) -> HTTPResponse:
+        """Admins only. With a session cookie (not a token) the X-CSRF-Token header must carry the session's token."""
+        authorization = request.headers.get("authorization", "")
+        if authorization.lower().startswith("bearer "):
+            member = await in_thread(member_for_token, engine(request), authorization[7:].strip())
+        else:
+            session = await current_session(request)
+            member = session.member if session else None
+            if session and not secrets.compare_digest(request.headers.get("x-csrf-token", ""), session.csrf_token):
+                return response.json({"error": "csrf", "detail": "send the session's CSRF token in X-CSRF-Token"}, 403)
+        if member is None:
+            return response.json({"error": "unauthorized", "detail": "sign in or send a staff API token"}, 401)
+        if not member.is_admin:
+            return response.json({"error": "forbidden", "detail": "only admins can erase conversations"}, 403)
+        counts = await in_thread(erase_conversation, engine(request), conversation_id[:255], member.name)
+        if not erased_anything(counts):
+            return response.json({"error": "not_found", "detail": "nothing is stored for that conversation"}, 404)
+        return response.json({"erased": conversation_id, "deleted": counts})
 
     @console.get("/api/me", error_format="json")
     async def me(request: Request) -> HTTPResponse:

@@ -196,3 +196,51 @@ def test_a_viewer_sees_e_mail_addresses_and_phone_numbers_masked(console):
         page = browser.get(url + path, timeout=10)
         assert "kim@example.org" not in page.text and "416-555-0199" not in page.text
     assert "[e-mail hidden]" in page.text and "[phone hidden]" in page.text
+
+
+def add_conversation(engine, conversation_id: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', 1, :d)"),
+            {"s": conversation_id, "d": json.dumps({"text": "please forget me"})},
+        )
+
+
+def events_of(engine, conversation_id: str) -> int:
+    with engine.connect() as connection:
+        query = sa.text("SELECT count(*) FROM events WHERE sender_id = :s")
+        return connection.execute(query, {"s": conversation_id}).scalar_one()
+
+
+def test_erasing_through_the_api_needs_an_admin(console):
+    url, engine = console
+    add_conversation(engine, "api-erase")
+    add_staff(engine, "vic", "viewer", PASSWORD)
+    viewer, admin = issue_token(engine, "vic"), issue_token(engine, "amira")
+    target = f"{url}/api/conversations/api-erase"
+    assert requests.delete(target, timeout=10).status_code == 401
+    assert requests.delete(target, headers={"Authorization": f"Bearer {viewer}"}, timeout=10).status_code == 403
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    assert browser.delete(target, timeout=10).status_code == 403  # a session without its CSRF header
+    assert events_of(engine, "api-erase") == 1
+    answer = requests.delete(target, headers={"Authorization": f"Bearer {admin}"}, timeout=10)
+    assert answer.status_code == 200 and answer.json()["deleted"]["events"] == 1
+    assert events_of(engine, "api-erase") == 0
+    assert requests.delete(target, headers={"Authorization": f"Bearer {admin}"}, timeout=10).status_code == 404
+
+
+def test_erasing_in_the_console_asks_for_confirmation_first(console):
+    url, engine = console
+    add_conversation(engine, "console-erase")
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    transcript = browser.get(f"{url}/console/conversations/console-erase", timeout=10)
+    assert "Erase this conversation" in transcript.text
+    confirmation = browser.get(f"{url}/console/conversations/console-erase/erase", timeout=10)
+    assert "for good" in confirmation.text and events_of(engine, "console-erase") == 1
+    forged = browser.post(f"{url}/console/conversations/console-erase/erase", data={"csrf_token": "x"}, timeout=10)
+    assert forged.status_code == 403 and events_of(engine, "console-erase") == 1
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', confirmation.text).group(1)
+    done = browser.post(
+        f"{url}/console/conversations/console-erase/erase", data={"csrf_token": csrf}, allow_redirects=False, timeout=10
+    )
+    assert done.status_code == 303 and events_of(engine, "console-erase") == 0

@@ -1,0 +1,51 @@
+"""Erasing one conversation on request: its tracker events and every app row tied to it, then an audit row.
+
+Once its events are gone, a visitor writing again with the same session id starts a fresh conversation
+(Rasa's SQL tracker store keeps no copy elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from bot.console.accounts import audit
+from bot.storage.app_db import enquiries, feedback, link_clicks, newsletter_records, outbox
+
+
+def erase_conversation(engine: sa.engine.Engine, conversation_id: str, actor: str) -> dict[str, int]:
+    """Delete everything stored about `conversation_id`, in one transaction; returns the rows deleted per table.
+
+    Newsletter records and enquiries go too, with their deliveries still in the outbox (their payloads hold
+    the same personal details): erasure wins over a pending delivery.
+    """
+    counts: dict[str, int] = {}
+    with engine.begin() as connection:
+        if sa.inspect(connection).has_table("events"):
+            counts["events"] = connection.execute(
+                sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": conversation_id}
+            ).rowcount
+        for record_type, table in (("newsletter", newsletter_records), ("enquiry", enquiries)):
+            ids = [
+                row.id
+                for row in connection.execute(sa.select(table.c.id).where(table.c.conversation_id == conversation_id))
+            ]
+            if ids:
+                counts["outbox"] = (
+                    counts.get("outbox", 0)
+                    + connection.execute(
+                        outbox.delete().where(outbox.c.record_type == record_type, outbox.c.record_id.in_(ids))
+                    ).rowcount
+                )
+            counts[table.name] = connection.execute(table.delete().where(table.c.id.in_(ids))).rowcount if ids else 0
+        for table in (link_clicks, feedback):
+            counts[table.name] = connection.execute(
+                table.delete().where(table.c.conversation_id == conversation_id)
+            ).rowcount
+        audit(connection, actor, "conversation.erase", conversation_id[:255], json.dumps(counts, sort_keys=True))
+    return counts
+
+
+def erased_anything(counts: dict[str, int]) -> bool:
+    return any(counts.values())

@@ -1,0 +1,88 @@
+"""Erasing a conversation: `ijm-bot forget`, and what erase_conversation removes (and keeps), on SQLite."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from bot.cli import main
+from bot.console.erase import erase_conversation
+from bot.storage.app_db import audit_log, enquiries, feedback, link_clicks, newsletter_records, outbox
+from bot.supporters.delivery_config import DeliveryConfig
+from bot.supporters.records import Origin, engine_for, record_enquiry, subscribe
+from tests.unit.supporters_db import sqlite_url
+
+WEBHOOKS = DeliveryConfig("http://127.0.0.1:9/newsletter", "http://127.0.0.1:9/leads", None)
+
+
+def store_conversation(engine, conversation_id: str, email: str) -> None:
+    """A conversation as the assistant leaves it: events, a sign-up, an enquiry (both queued), a click, feedback."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,"
+                " type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255),"
+                " action_name VARCHAR(255), data TEXT)"
+            )
+        )
+        for kind in ("user", "bot"):
+            connection.execute(
+                sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, 1, :d)"),
+                {"s": conversation_id, "t": kind, "d": json.dumps({"text": f"hi from {email}"})},
+            )
+    origin = Origin(conversation_id, "rest")
+    subscribe(engine, email=email, first_name="Kim", consent_text="I agree", origin=origin, delivery=WEBHOOKS)
+    record_enquiry(
+        engine, kind="message", team="general", team_email=None, name="Kim", email=email,
+        details={"message": "hello"}, origin=origin, delivery=WEBHOOKS,
+    )  # fmt: skip
+    with engine.begin() as connection:
+        now = datetime.now(timezone.utc)
+        connection.execute(link_clicks.insert().values(link="donate", conversation_id=conversation_id, clicked_at=now))
+        connection.execute(
+            feedback.insert().values(conversation_id=conversation_id, rating="up", message_text="x", created_at=now)
+        )
+
+
+def count(engine, table, conversation_id: str | None = None) -> int:
+    with engine.connect() as connection:
+        query = sa.select(sa.func.count()).select_from(table)
+        if conversation_id is not None and "conversation_id" in table.c:
+            query = query.where(table.c.conversation_id == conversation_id)
+        return connection.execute(query).scalar_one()
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    url = sqlite_url(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["migrate"]) == 0
+    return engine_for(url)
+
+
+def test_erasing_removes_every_row_of_that_conversation_and_nothing_else(engine):
+    store_conversation(engine, "erase-me", "kim@example.org")
+    store_conversation(engine, "keep-me", "lee@example.org")
+    counts = erase_conversation(engine, "erase-me", actor="amira")
+    assert counts == {
+        "events": 2, "newsletter_records": 1, "enquiries": 1, "outbox": 2, "link_clicks": 1, "feedback": 1,
+    }  # fmt: skip
+    for table in (newsletter_records, enquiries, link_clicks, feedback):
+        assert count(engine, table, "erase-me") == 0 and count(engine, table, "keep-me") == 1
+    assert count(engine, outbox) == 2  # the other conversation's two deliveries
+    with engine.connect() as connection:
+        senders = connection.execute(sa.text("SELECT DISTINCT sender_id FROM events")).scalars().all()
+        audit = connection.execute(sa.select(audit_log).where(audit_log.c.action == "conversation.erase")).one()
+    assert senders == ["keep-me"]
+    assert (audit.actor, audit.target) == ("amira", "erase-me") and json.loads(audit.detail)["events"] == 2
+
+
+def test_ijm_bot_forget(engine, capsys):
+    store_conversation(engine, "erase-me", "kim@example.org")
+    assert main(["forget", "erase-me"]) == 0
+    assert "Erased conversation 'erase-me'" in capsys.readouterr().out
+    assert main(["forget", "erase-me"]) == 1
+    assert "Nothing was stored" in capsys.readouterr().out
