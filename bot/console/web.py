@@ -310,6 +310,52 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
             return response.json({"error": "not_found", "detail": "nothing is stored for that conversation"}, 404)
         return response.json({"erased": conversation_id, "deleted": counts})
 
+    @console.get("/api/conversations", error_format="json")
+    async def conversations_api(request: Request) -> HTTPResponse:
+        """Newest first, PAGE_SIZE a page (?page=N); viewers get personal details masked."""
+        member = await api_member(request)
+        if member is None:
+            return response.json({"error": "unauthorized", "detail": "sign in or send a staff API token"}, 401)
+        try:
+            page = int(request.args.get("page", "1"))
+        except ValueError:
+            return response.json({"error": "invalid_page", "detail": "page must be a whole number"}, 400)
+        if not 1 <= page <= 10_000:
+            return response.json({"error": "invalid_page", "detail": "page must be between 1 and 10000"}, 400)
+        shown = _shown_for(member)
+        rows = await in_thread(_conversations, engine(request), page)
+        items = [
+            {**row, "started": row["started"].isoformat(), "first_message": shown(row["first_message"])} for row in rows
+        ]
+        return response.json({"page": page, "page_size": PAGE_SIZE, "conversations": items})
+
+    @console.get("/api/conversations/<conversation_id:str>", error_format="json")
+    async def conversation_api(request: Request, conversation_id: str) -> HTTPResponse:
+        member = await api_member(request)
+        if member is None:
+            return response.json({"error": "unauthorized", "detail": "sign in or send a staff API token"}, 401)
+        turns = await in_thread(load_transcript, engine(request), conversation_id[:255])
+        if turns is None:
+            return response.json({"error": "not_found", "detail": "there is no such conversation"}, 404)
+        shown = _shown_for(member)
+        return response.json(
+            {
+                "id": conversation_id,
+                "turns": [
+                    {
+                        "at": turn.at.isoformat(),
+                        "text": shown(turn.text) if turn.text is not None else None,
+                        "intent": turn.intent,
+                        "confidence": turn.confidence,
+                        "entities": turn.entities,
+                        "replies": [shown(reply) for reply in turn.replies],
+                        "steps": [shown(step) for step in turn.steps],
+                    }
+                    for turn in turns
+                ],
+            }
+        )
+
     @console.get("/api/me", error_format="json")
     async def me(request: Request) -> HTTPResponse:
         member = await api_member(request)

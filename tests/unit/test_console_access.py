@@ -244,3 +244,21 @@ def test_erasing_in_the_console_asks_for_confirmation_first(console):
         f"{url}/console/conversations/console-erase/erase", data={"csrf_token": csrf}, allow_redirects=False, timeout=10
     )
     assert done.status_code == 303 and events_of(engine, "console-erase") == 0
+
+
+def test_the_json_api_lists_and_reads_conversations_masked_for_viewers(console):
+    url, engine = console
+    admin = {"Authorization": f"Bearer {issue_token(engine, 'amira')}"}
+    add_staff(engine, "val", "viewer", PASSWORD)
+    viewer = {"Authorization": f"Bearer {issue_token(engine, 'val')}"}
+    assert requests.get(f"{url}/api/conversations", timeout=10).status_code == 401
+    listing = requests.get(f"{url}/api/conversations", headers=admin, timeout=10).json()
+    assert "c-1" in [c["id"] for c in listing["conversations"]] and listing["page"] == 1
+    assert requests.get(f"{url}/api/conversations?page=x", headers=admin, timeout=10).status_code == 400
+    assert requests.get(f"{url}/api/conversations?page=0", headers=admin, timeout=10).status_code == 400
+    full = requests.get(f"{url}/api/conversations/c-1", headers=admin, timeout=10).json()
+    assert full["turns"][0]["intent"] == "greet" and full["turns"][0]["text"].startswith("<script>")
+    assert "kim@example.org" in full["turns"][1]["text"]
+    masked = requests.get(f"{url}/api/conversations/c-1", headers=viewer, timeout=10).json()
+    assert "kim@example.org" not in json.dumps(masked) and "416-555-0199" not in json.dumps(masked)
+    assert requests.get(f"{url}/api/conversations/nope", headers=admin, timeout=10).status_code == 404
