@@ -8,11 +8,8 @@ Pages are built with html.escape on every value that comes from a visitor or a s
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-from datetime import datetime, timezone
 from html import escape
-from typing import Any
 from urllib.parse import parse_qs, quote
 
 import sqlalchemy as sa
@@ -21,13 +18,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.console.accounts import StaffMember, check_login, login_delay, member_for_token
+from bot.console.conversation_list import PAGE_SIZE, FilterError, Filters, list_conversations
 from bot.console.erase import erase_conversation, erased_anything
+from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, remove_tag, review_of, save_review
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, session_for, start_session
 from bot.console.transcripts import Turn, load_transcript, mask_personal_details
 
 SESSION_COOKIE = "ijm_console"
 LOGIN_CSRF_COOKIE = "ijm_console_login"
-PAGE_SIZE = 50
 CONSOLE_POLICY = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
@@ -77,42 +75,44 @@ def _login_page(csrf: str, message: str = "", status: int = 200) -> HTTPResponse
     return resp
 
 
-def _conversations(engine: sa.engine.Engine, page: int) -> list[dict[str, Any]]:
-    """Newest first: each conversation's start, number of visitor messages and first message (from Rasa's events)."""
-    if not sa.inspect(engine).has_table("events"):
-        return []
-    query = sa.text(
-        """
-        SELECT sender_id, MIN(timestamp) AS started, MAX(timestamp) AS last,
-               SUM(CASE WHEN type_name = 'user' THEN 1 ELSE 0 END) AS messages
-        FROM events GROUP BY sender_id ORDER BY MAX(timestamp) DESC LIMIT :limit OFFSET :offset
-        """
+def _filter_form(filters: Filters) -> str:
+    options = "".join(
+        f'<option value="{value}"{" selected" if filters.status == value else ""}>{label}</option>'
+        for value, label in [("", "Any review status"), *STATUS_LABELS.items()]
     )
-    with engine.connect() as connection:
-        rows = connection.execute(query, {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}).all()
-        first_messages = {}
-        for row in rows:
-            first = connection.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id LIMIT 1"),
-                {"s": row.sender_id},
-            ).scalar()
-            first_messages[row.sender_id] = _text_of(first)
-    return [
-        {
-            "id": row.sender_id,
-            "started": datetime.fromtimestamp(row.started or 0, timezone.utc),
-            "messages": int(row.messages or 0),
-            "first_message": first_messages[row.sender_id],
-        }
-        for row in rows
-    ]
+    return f"""<form method="get" action="/console" class="filters">
+<label for="q">Words in a visitor message</label><input id="q" name="q" value="{escape(filters.q)}">
+<label for="from">Active from</label><input id="from" name="from" type="date" value="{escape(filters.date_from)}">
+<label for="to">to</label><input id="to" name="to" type="date" value="{escape(filters.date_to)}">
+<label for="status">Review</label><select id="status" name="status">{options}</select>
+<label for="tag">Tag</label><input id="tag" name="tag" value="{escape(filters.tag)}">
+<div><button type="submit">Filter</button> <a href="/console">Clear</a></div></form>"""
 
 
-def _text_of(data: str | None) -> str:
-    try:
-        return str(json.loads(data or "{}").get("text") or "")
-    except ValueError:
-        return ""
+def _review_html(conversation_id: str, review, csrf: str) -> str:
+    target = quote(conversation_id, safe="")
+    options = "".join(
+        f'<option value="{value}"{" selected" if review.status == value else ""}>{STATUS_LABELS[value]}</option>'
+        for value in STATUSES
+    )
+    tags = "".join(
+        f"""<li>{escape(tag)} <form method="post" action="/console/conversations/{target}/tags" class="inline">
+<input type="hidden" name="csrf_token" value="{escape(csrf)}"><input type="hidden" name="remove" value="{escape(tag)}">
+<button type="submit" aria-label="Remove tag {escape(tag)}">×</button></form></li>"""
+        for tag in review.tags
+    )
+    return f"""<section class="review"><h2>Review</h2>
+<form method="post" action="/console/conversations/{target}/review">
+<input type="hidden" name="csrf_token" value="{escape(csrf)}">
+<label for="review-status">Status</label><select id="review-status" name="status">{options}</select>
+<label for="review-note">Note</label>
+<textarea id="review-note" name="note" rows="3" cols="60">{escape(review.note)}</textarea>
+<div><button type="submit">Save review</button></div></form>
+<h3>Tags</h3><ul>{tags}</ul>
+<form method="post" action="/console/conversations/{target}/tags">
+<input type="hidden" name="csrf_token" value="{escape(csrf)}">
+<label for="new-tag">Add a tag</label><input id="new-tag" name="add" maxlength="40">
+<button type="submit">Add</button></form></section>"""
 
 
 def _header(session: Session) -> str:
@@ -223,22 +223,32 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
             page = max(1, min(int(request.args.get("page", "1")), 10_000))
         except ValueError:
             page = 1
-        rows = await in_thread(_conversations, engine(request), page)
+        try:
+            filters = Filters.from_args(request.args)
+        except FilterError as error:
+            body = f"{_header(session)}<main>{_filter_form(Filters())}<p class=error>{escape(str(error))}</p></main>"
+            return _page("Conversations", body, 400)
+        rows = await in_thread(list_conversations, engine(request), filters, page)
         shown = _shown_for(session.member)
         lines = "".join(
             f"<tr><td>{row['started']:%Y-%m-%d %H:%M}</td><td>{row['messages']}</td>"
             f'<td><a href="/console/conversations/{quote(row["id"], safe="")}">'
-            f"{escape(shown(row['first_message'][:120]) or '(no message)')}</a></td></tr>"
+            f"{escape(shown(row['first_message'][:120]) or '(no message)')}</a></td>"
+            f"<td>{escape(STATUS_LABELS.get(row['status'], row['status']))}</td>"
+            f"<td>{escape(', '.join(row['tags']))}</td></tr>"
             for row in rows
         )
         table = (
-            f"<table><thead><tr><th scope=col>Started (UTC)</th><th scope=col>Visitor messages</th>"
-            f"<th scope=col>First message</th></tr></thead><tbody>{lines}</tbody></table>"
+            "<table><thead><tr><th scope=col>Started (UTC)</th><th scope=col>Visitor messages</th>"
+            "<th scope=col>First message</th><th scope=col>Review</th><th scope=col>Tags</th></tr></thead>"
+            f"<tbody>{lines}</tbody></table>"
             if rows
-            else "<p>No conversations yet.</p>"
+            else "<p>No conversations match.</p>"
         )
-        more = f'<p><a href="/console?page={page + 1}">Older conversations</a></p>' if len(rows) == PAGE_SIZE else ""
-        body = f"{_header(session)}<main><h1>Conversations</h1>{table}{more}</main>"
+        more = ""
+        if len(rows) == PAGE_SIZE:
+            more = f'<p><a href="/console?{escape(filters.query_string(page=page + 1))}">Older conversations</a></p>'
+        body = f"{_header(session)}<main><h1>Conversations</h1>{_filter_form(filters)}{table}{more}</main>"
         return _page("Conversations", body)
 
     @console.get("/console/conversations/<conversation_id:str>", error_format="html")
@@ -254,6 +264,8 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
             )
         body = f'{header}<main><p><a href="/console">All conversations</a></p><h1>Conversation</h1>'
         body += "".join(_turn_html(turn, _shown_for(session.member)) for turn in turns)
+        review = await in_thread(review_of, engine(request), conversation_id[:255])
+        body += _review_html(conversation_id, review, session.csrf_token)
         if session.member.is_admin:
             body += (
                 f'<form method="get" action="/console/conversations/{quote(conversation_id, safe="")}/erase">'
@@ -261,6 +273,36 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
             )
         body += "</main>"
         return _page("Conversation", body)
+
+    async def _review_change(request: Request, conversation_id: str, change) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        form = _form(request)
+        if not secrets.compare_digest(form.get("csrf_token", ""), session.csrf_token):
+            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
+        try:
+            await in_thread(change, engine(request), conversation_id[:255], form, session.member.name)
+        except ReviewError as error:
+            return _page("Not saved", f"{_header(session)}<main><p class=error>{escape(str(error))}</p></main>", 400)
+        return response.redirect(f"/console/conversations/{quote(conversation_id, safe='')}", status=303)
+
+    @console.post("/console/conversations/<conversation_id:str>/review", error_format="html")
+    async def review(request: Request, conversation_id: str) -> HTTPResponse:
+        def change(db, cid, form, by):
+            save_review(db, cid, form.get("status", ""), form.get("note", ""), by)
+
+        return await _review_change(request, conversation_id, change)
+
+    @console.post("/console/conversations/<conversation_id:str>/tags", error_format="html")
+    async def tags(request: Request, conversation_id: str) -> HTTPResponse:
+        def change(db, cid, form, by):
+            if form.get("add", "").strip():
+                add_tag(db, cid, form["add"])
+            if form.get("remove"):
+                remove_tag(db, cid, form["remove"])
+
+        return await _review_change(request, conversation_id, change)
 
     @console.get("/console/conversations/<conversation_id:str>/erase", error_format="html")
     async def erase_confirmation(request: Request, conversation_id: str) -> HTTPResponse:
@@ -312,7 +354,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
 
     @console.get("/api/conversations", error_format="json")
     async def conversations_api(request: Request) -> HTTPResponse:
-        """Newest first, PAGE_SIZE a page (?page=N); viewers get personal details masked."""
+        """Newest first, PAGE_SIZE a page (?page=N), with the list's filters; viewers get personal details masked."""
         member = await api_member(request)
         if member is None:
             return response.json({"error": "unauthorized", "detail": "sign in or send a staff API token"}, 401)
@@ -322,8 +364,12 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
             return response.json({"error": "invalid_page", "detail": "page must be a whole number"}, 400)
         if not 1 <= page <= 10_000:
             return response.json({"error": "invalid_page", "detail": "page must be between 1 and 10000"}, 400)
+        try:
+            filters = Filters.from_args(request.args)
+        except FilterError as error:
+            return response.json({"error": "invalid_filter", "detail": str(error)}, 400)
         shown = _shown_for(member)
-        rows = await in_thread(_conversations, engine(request), page)
+        rows = await in_thread(list_conversations, engine(request), filters, page)
         items = [
             {**row, "started": row["started"].isoformat(), "first_message": shown(row["first_message"])} for row in rows
         ]

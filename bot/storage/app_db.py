@@ -166,5 +166,44 @@ staff_sessions = sa.Table(
 )
 
 
+# Staff review of a conversation in the console: its status and a free-text note (one row per reviewed
+# conversation), and its tags.
+conversation_reviews = sa.Table(
+    "conversation_reviews",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('new', 'reviewed', 'needs_attention')", name="ck_conversation_reviews_status"),
+)
+
+conversation_tags = sa.Table(
+    "conversation_tags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    sa.Column("tag", sa.String(40), nullable=False, index=True),
+    sa.UniqueConstraint("conversation_id", "tag", name="uq_conversation_tags"),
+)
+
+# "Correct the understanding" (issue #6): the right intent for a visitor message, chosen by staff. One row per
+# message (the `events` row id); the text and the predicted intent are copied from that row.
+intent_corrections = sa.Table(
+    "intent_corrections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("predicted_intent", sa.String(255), nullable=True),
+    sa.Column("corrected_intent", sa.String(255), nullable=False),
+    sa.Column("corrected_by", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", name="uq_intent_corrections_event_id"),
+)
+
+
 def create_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, pool_pre_ping=True)

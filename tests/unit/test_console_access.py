@@ -262,3 +262,57 @@ def test_the_json_api_lists_and_reads_conversations_masked_for_viewers(console):
     masked = requests.get(f"{url}/api/conversations/c-1", headers=viewer, timeout=10).json()
     assert "kim@example.org" not in json.dumps(masked) and "416-555-0199" not in json.dumps(masked)
     assert requests.get(f"{url}/api/conversations/nope", headers=admin, timeout=10).status_code == 404
+
+
+def csrf_of(page: requests.Response) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_review_status_note_and_tags_are_saved_and_filter_the_list(console):
+    url, engine = console
+    add_conversation(engine, "to-review")
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    page = browser.get(f"{url}/console/conversations/to-review", timeout=10)
+    csrf = csrf_of(page)
+    saved = browser.post(
+        f"{url}/console/conversations/to-review/review",
+        data={"csrf_token": csrf, "status": "needs_attention", "note": "<b>check</b> the answer"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert saved.status_code == 303
+    browser.post(
+        f"{url}/console/conversations/to-review/tags", data={"csrf_token": csrf, "add": "Donor Care"}, timeout=10
+    )
+    page = browser.get(f"{url}/console/conversations/to-review", timeout=10)
+    assert "&lt;b&gt;check&lt;/b&gt; the answer" in page.text and "donor care" in page.text
+    assert 'value="needs_attention" selected' in page.text
+    # the filters combine, and the URL keeps them
+    listed = browser.get(f"{url}/console?status=needs_attention&tag=donor+care", timeout=10)
+    assert "please forget me" in listed.text and "&lt;script&gt;" not in listed.text
+    assert "please forget me" not in browser.get(f"{url}/console?status=reviewed", timeout=10).text
+    assert "please forget me" in browser.get(f"{url}/console?q=FORGET", timeout=10).text
+    assert "please forget me" not in browser.get(f"{url}/console?q=forget&tag=other", timeout=10).text
+    assert browser.get(f"{url}/console?from=2000-13-01", timeout=10).status_code == 400
+    assert browser.get(f"{url}/console?status=bogus", timeout=10).status_code == 400
+    # removing the tag; a bad status; a forged form
+    browser.post(
+        f"{url}/console/conversations/to-review/tags", data={"csrf_token": csrf, "remove": "donor care"}, timeout=10
+    )
+    assert "please forget me" not in browser.get(f"{url}/console?tag=donor+care", timeout=10).text
+    bad = browser.post(
+        f"{url}/console/conversations/to-review/review", data={"csrf_token": csrf, "status": "x"}, timeout=10
+    )
+    assert bad.status_code == 400
+    forged = browser.post(
+        f"{url}/console/conversations/to-review/tags", data={"csrf_token": "f", "add": "x"}, timeout=10
+    )
+    assert forged.status_code == 403
+
+
+def test_a_search_for_wildcards_matches_them_literally(console):
+    url, engine = console
+    add_conversation(engine, "wildcards")
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    assert "please forget me" not in browser.get(f"{url}/console?q=%25%25", timeout=10).text  # "%%"
+    assert "please forget me" not in browser.get(f"{url}/console?q=please_forget", timeout=10).text
