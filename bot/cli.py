@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from bot.console.accounts import any_staff
 from bot.console.commands import add_staff_parser, run_staff_command
+from bot.console.corrections import export_training
 from bot.console.erase import erase_conversation, erased_anything
 from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
 from bot.outbox import admin as outbox_admin
@@ -227,6 +228,20 @@ def command_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def command_export_training(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine = _app_engine(settings)
+    except DatabaseUnreachable as error:
+        return _fail(str(error))
+    text, count = export_training(engine, actor="cli")
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    print(f"Exported {count} intent correction(s) as Rasa NLU training data.", file=sys.stderr, flush=True)
+    return 0
+
+
 def command_staff(args: argparse.Namespace, settings: Settings) -> int:
     try:
         engine = _app_engine(settings)
@@ -271,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("records", choices=("newsletter", "enquiries"))
     export.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(handler=command_export)
+    training = commands.add_parser("export-training", help="write the console's intent corrections as Rasa NLU YAML")
+    training.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    training.set_defaults(handler=command_export_training)
     add_staff_parser(commands, command_staff)
     forget = commands.add_parser("forget", help="erase one conversation and everything tied to it (audited)")
     forget.add_argument("conversation_id")

@@ -11,7 +11,16 @@ import json
 import sqlalchemy as sa
 
 from bot.console.accounts import audit
-from bot.storage.app_db import enquiries, feedback, link_clicks, newsletter_records, outbox
+from bot.storage.app_db import (
+    conversation_reviews,
+    conversation_tags,
+    enquiries,
+    feedback,
+    intent_corrections,
+    link_clicks,
+    newsletter_records,
+    outbox,
+)
 
 
 def erase_conversation(engine: sa.engine.Engine, conversation_id: str, actor: str) -> dict[str, int]:
@@ -39,7 +48,7 @@ def erase_conversation(engine: sa.engine.Engine, conversation_id: str, actor: st
                     ).rowcount
                 )
             counts[table.name] = connection.execute(table.delete().where(table.c.id.in_(ids))).rowcount if ids else 0
-        for table in (link_clicks, feedback):
+        for table in (link_clicks, feedback, intent_corrections, conversation_reviews, conversation_tags):
             counts[table.name] = connection.execute(
                 table.delete().where(table.c.conversation_id == conversation_id)
             ).rowcount

@@ -26,6 +26,8 @@ class Turn:
     """One visitor message (or the conversation's opening) and what followed it until the next one."""
 
     at: datetime
+    # The events row id of the visitor message (what a correction refers to).
+    event_id: int | None = None
     text: str | None = None
     intent: str | None = None
     confidence: float | None = None
@@ -41,7 +43,7 @@ def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn
         return None
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :s ORDER BY id"),
+            sa.text("SELECT id, type_name, timestamp, data FROM events WHERE sender_id = :s ORDER BY id"),
             {"s": conversation_id},
         ).all()
     if not rows:
@@ -59,6 +61,7 @@ def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn
             turns.append(
                 Turn(
                     at=at,
+                    event_id=row.id,
                     text=str(data.get("text") or ""),
                     intent=intent.get("name"),
                     confidence=intent.get("confidence"),

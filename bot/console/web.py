@@ -12,19 +12,19 @@ import secrets
 from html import escape
 from urllib.parse import parse_qs, quote
 
-import sqlalchemy as sa
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.console.access import SESSION_COOKIE, api_member, current_session, engine, in_thread
 from bot.console.accounts import StaffMember, check_login, login_delay, member_for_token
 from bot.console.conversation_list import PAGE_SIZE, FilterError, Filters, list_conversations
+from bot.console.corrections import correction_form_html, corrections_by_event, domain_intents
 from bot.console.erase import erase_conversation, erased_anything
 from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, remove_tag, review_of, save_review
-from bot.console.sessions import SESSION_LIFETIME, Session, end_session, session_for, start_session
+from bot.console.sessions import SESSION_LIFETIME, Session, end_session, start_session
 from bot.console.transcripts import Turn, load_transcript, mask_personal_details
 
-SESSION_COOKIE = "ijm_console"
 LOGIN_CSRF_COOKIE = "ijm_console_login"
 CONSOLE_POLICY = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -118,6 +118,8 @@ def _review_html(conversation_id: str, review, csrf: str) -> str:
 def _header(session: Session) -> str:
     member = session.member
     return f"""<header><strong>IJM assistant console</strong>
+<nav aria-label="Console"><a href="/console">Conversations</a> · <a href="/console/analytics">Analytics</a> ·
+<a href="/console/corrections">Corrections</a> · <a href="/console/unanswered">Unanswered</a></nav>
 <form method="post" action="/console/logout"><span>{escape(member.name)} ({escape(member.role)})</span>
 <input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
 <button type="submit">Sign out</button></form></header>"""
@@ -151,23 +153,6 @@ def _turn_html(turn: Turn, shown) -> str:
 def console_blueprint(secure_cookies: bool) -> Blueprint:
     """The console's routes; `secure_cookies` marks the session cookie Secure (PUBLIC_URL is https)."""
     console = Blueprint("console")
-
-    def engine(request: Request) -> sa.engine.Engine:
-        return request.app.ctx.db
-
-    async def in_thread(function, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
-
-    async def current_session(request: Request) -> Session | None:
-        return await in_thread(session_for, engine(request), request.cookies.get(SESSION_COOKIE))
-
-    async def api_member(request: Request) -> StaffMember | None:
-        """The staff member behind an API request: a Bearer token, or a signed-in browser."""
-        authorization = request.headers.get("authorization", "")
-        if authorization.lower().startswith("bearer "):
-            return await in_thread(member_for_token, engine(request), authorization[7:].strip())
-        session = await current_session(request)
-        return session.member if session else None
 
     @console.get("/console/login", error_format="html")
     async def login_form(request: Request) -> HTTPResponse:
@@ -263,7 +248,14 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
                 "Not found", f"{header}<main><p>There is no conversation {escape(conversation_id)}.</p></main>", 404
             )
         body = f'{header}<main><p><a href="/console">All conversations</a></p><h1>Conversation</h1>'
-        body += "".join(_turn_html(turn, _shown_for(session.member)) for turn in turns)
+        corrected = await in_thread(corrections_by_event, engine(request), [t.event_id for t in turns if t.event_id])
+        intents = domain_intents()
+        here = f"/console/conversations/{quote(conversation_id, safe='')}"
+        for turn in turns:
+            body += _turn_html(turn, _shown_for(session.member))
+            if turn.event_id is not None:
+                current = corrected.get(turn.event_id, turn.intent)
+                body += correction_form_html(turn.event_id, current, session.csrf_token, here, intents)
         review = await in_thread(review_of, engine(request), conversation_id[:255])
         body += _review_html(conversation_id, review, session.csrf_token)
         if session.member.is_admin:

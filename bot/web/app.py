@@ -11,6 +11,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.console.analytics_web import analytics_blueprint
+from bot.console.corrections_web import corrections_blueprint
 from bot.console.web import console_blueprint
 from bot.content.links import links
 from bot.donations.content import donate_content
@@ -147,6 +149,8 @@ def create_app(settings: Settings) -> Sanic:
         return allow_origin(request, resp)
 
     app.blueprint(console_blueprint(secure_cookies=settings.public_url.startswith("https://")))
+    app.blueprint(analytics_blueprint())
+    app.blueprint(corrections_blueprint())
 
     @app.middleware("response")
     async def security_headers(_: Request, resp: HTTPResponse) -> None:

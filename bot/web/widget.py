@@ -80,6 +80,13 @@ ASSETS: dict[str, Asset] = {
         "public, max-age=86400",
         _NPM_HINT,
     ),
+    # The staff console's analytics charts (/console/analytics).
+    "/vendor/chart.umd.js": Asset(
+        NODE_MODULES / "chart.js" / "dist" / "chart.umd.js",
+        "application/javascript; charset=utf-8",
+        "public, max-age=86400",
+        _NPM_HINT,
+    ),
     # Only the accessibility tests load it (tests/browser/); served so that they need nothing from elsewhere.
     "/vendor/axe.min.js": Asset(
         NODE_MODULES / "axe-core" / "axe.min.js",

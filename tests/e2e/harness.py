@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 import sqlalchemy as sa
 
 from bot.cli import READY_MARKER
+from bot.settings import PROJECT_ROOT
 
 IJM_BOT = str(Path(sys.executable).with_name("ijm-bot"))
 START_TIMEOUT = 400
@@ -112,3 +116,28 @@ class Assistant:
         finally:
             engine.dispose()
         return [(type_name, json.loads(data).get("text")) for type_name, data in rows]
+
+
+@contextlib.contextmanager
+def running_web_app(workdir: Path, database_url: str, port: int | None = None, **extra_env: str) -> Iterator[str]:
+    """The real web app alone (`python -m bot.web`, no Rasa) on `port` (a free one by default); yields its URL."""
+    port = port or free_port()
+    env = {**os.environ, "WEB_PORT": str(port), "RASA_PORT": "5999", "DATABASE_URL": database_url, **extra_env}
+    with open(workdir / "web.log", "w", encoding="utf-8") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                assert process.poll() is None, (workdir / "web.log").read_text()
+                assert time.monotonic() < deadline, "the web app did not start"
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

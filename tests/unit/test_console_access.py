@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from bot.console.accounts import MAX_FAILED_LOGINS, add_staff, issue_token
-from bot.settings import PROJECT_ROOT
 from bot.storage.migrate import upgrade
-from tests.e2e.harness import free_port
+from tests.e2e.harness import running_web_app
 
 PASSWORD = "a long enough password"
 
@@ -65,25 +60,8 @@ def console(tmp_path_factory):
                 sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('c-1', :t, :ts, :d)"),
                 {"t": kind, "ts": 1_800_000_000 + i, "d": json.dumps(data)},
             )
-    port = free_port()
-    env = {**os.environ, "WEB_PORT": str(port), "RASA_PORT": "5999", "DATABASE_URL": database_url}
-    log = open(workdir / "web.log", "w", encoding="utf-8")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert process.poll() is None, (workdir / "web.log").read_text()
-        assert time.monotonic() < deadline, "the web app did not start"
-        time.sleep(0.2)
-    yield url, engine
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    with running_web_app(workdir, database_url) as url:
+        yield url, engine
     engine.dispose()
 
 
@@ -183,6 +161,8 @@ def test_a_transcript_shows_each_message_with_its_intent_and_folds_the_steps_awa
     assert "greet 0.93" in page.text and "subscribe_newsletter 0.81" in page.text and "place=Toronto" in page.text
     assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
     assert "<details><summary>2 actions and slot changes</summary>" in page.text
+    assert page.text.count('action="/console/corrections"') == 2  # a correction form under each visitor message
+    assert 'href="/console/analytics"' in page.text
     assert "kim@example.org" in page.text and "416-555-0199" in page.text  # an admin sees them
     assert browser.get(f"{url}/console/conversations/nope", timeout=10).status_code == 404
     assert requests.get(f"{url}/console/conversations/c-1", allow_redirects=False, timeout=10).status_code == 303

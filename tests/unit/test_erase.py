@@ -10,7 +10,18 @@ import sqlalchemy as sa
 
 from bot.cli import main
 from bot.console.erase import erase_conversation
-from bot.storage.app_db import audit_log, enquiries, feedback, link_clicks, newsletter_records, outbox
+from bot.console.reviews import add_tag, save_review
+from bot.storage.app_db import (
+    audit_log,
+    conversation_reviews,
+    conversation_tags,
+    enquiries,
+    feedback,
+    intent_corrections,
+    link_clicks,
+    newsletter_records,
+    outbox,
+)
 from bot.supporters.delivery_config import DeliveryConfig
 from bot.supporters.records import Origin, engine_for, record_enquiry, subscribe
 from tests.unit.supporters_db import sqlite_url
@@ -39,8 +50,24 @@ def store_conversation(engine, conversation_id: str, email: str) -> None:
         engine, kind="message", team="general", team_email=None, name="Kim", email=email,
         details={"message": "hello"}, origin=origin, delivery=WEBHOOKS,
     )  # fmt: skip
+    save_review(engine, conversation_id, "reviewed", f"talked about {email}", by="amira")
+    add_tag(engine, conversation_id, "newsletter")
     with engine.begin() as connection:
         now = datetime.now(timezone.utc)
+        event_id = connection.execute(
+            sa.text("SELECT MIN(id) FROM events WHERE sender_id = :s"), {"s": conversation_id}
+        ).scalar_one()
+        connection.execute(
+            intent_corrections.insert().values(
+                conversation_id=conversation_id,
+                event_id=event_id,
+                text=f"hi from {email}",
+                predicted_intent="greet",
+                corrected_intent="subscribe_newsletter",
+                corrected_by="amira",
+                created_at=now,
+            )
+        )
         connection.execute(link_clicks.insert().values(link="donate", conversation_id=conversation_id, clicked_at=now))
         connection.execute(
             feedback.insert().values(conversation_id=conversation_id, rating="up", message_text="x", created_at=now)
@@ -69,8 +96,10 @@ def test_erasing_removes_every_row_of_that_conversation_and_nothing_else(engine)
     counts = erase_conversation(engine, "erase-me", actor="amira")
     assert counts == {
         "events": 2, "newsletter_records": 1, "enquiries": 1, "outbox": 2, "link_clicks": 1, "feedback": 1,
+        "intent_corrections": 1, "conversation_reviews": 1, "conversation_tags": 1,
     }  # fmt: skip
-    for table in (newsletter_records, enquiries, link_clicks, feedback):
+    tables = (newsletter_records, enquiries, link_clicks, feedback, intent_corrections, conversation_reviews)
+    for table in (*tables, conversation_tags):
         assert count(engine, table, "erase-me") == 0 and count(engine, table, "keep-me") == 1
     assert count(engine, outbox) == 2  # the other conversation's two deliveries
     with engine.connect() as connection:

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
@@ -19,7 +15,7 @@ import sqlalchemy as sa
 
 from bot.cli import ready_banner
 from bot.content.assistant import assistant_content
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from bot.storage.migrate import upgrade
 from bot.web.widget import (
     MAX_RATED_TEXT_CHARS,
@@ -30,7 +26,7 @@ from bot.web.widget import (
     parse_feedback,
     size_line,
 )
-from tests.e2e.harness import free_port
+from tests.e2e.harness import free_port, running_web_app
 
 JSON = "application/json"
 
@@ -90,27 +86,11 @@ def web(tmp_path_factory):
     database_url = f"sqlite:///{workdir}/ijm.db"
     upgrade(database_url)
     port = free_port()
-    env = {**os.environ, "WEB_PORT": str(port), "RASA_PORT": "5999", "DATABASE_URL": database_url}
-    env["ALLOWED_ORIGINS"] = f"http://127.0.0.1:{port},https://www.ijm.ca"
-    log = open(workdir / "web.log", "w", encoding="utf-8")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert process.poll() is None, (workdir / "web.log").read_text()
-        assert time.monotonic() < deadline, "the web app did not start"
-        time.sleep(0.2)
-    engine = sa.create_engine(database_url)
-    yield url, engine
-    engine.dispose()
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    origins = f"http://127.0.0.1:{port},https://www.ijm.ca"
+    with running_web_app(workdir, database_url, port=port, ALLOWED_ORIGINS=origins) as url:
+        engine = sa.create_engine(database_url)
+        yield url, engine
+        engine.dispose()
 
 
 def feedback_rows(engine) -> list[tuple]:

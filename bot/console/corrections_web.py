@@ -1,0 +1,146 @@
+"""The console's intent corrections, their training export, and the unanswered questions (issue #6)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from html import escape
+from urllib.parse import quote
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.console.access import current_session, engine, in_thread
+from bot.console.corrections import (
+    CorrectionError,
+    export_training,
+    group_unanswered,
+    list_corrections,
+    record_correction,
+    unanswered_messages,
+)
+from bot.console.sessions import Session
+from bot.console.transcripts import mask_personal_details
+from bot.console.web import _form, _header, _page
+
+DEFAULT_DAYS = 30
+MAX_GROUPS_SHOWN = 200
+# Where a correction form may send the browser back to: a console path, nothing that could leave the site.
+SAFE_NEXT = re.compile(r"/console/[A-Za-z0-9/_.~%?=&+-]*")
+
+
+def safe_next(value: str) -> str:
+    return value if SAFE_NEXT.fullmatch(value or "") else "/console/corrections"
+
+
+def corrections_blueprint() -> Blueprint:
+    corrections = Blueprint("console_corrections")
+
+    def shown_for(session: Session):
+        return (lambda text: text) if session.member.is_admin else mask_personal_details
+
+    def nav() -> str:
+        return (
+            '<p><a href="/console">Conversations</a> · <a href="/console/corrections">Corrections</a> · '
+            '<a href="/console/unanswered">Unanswered questions</a></p>'
+        )
+
+    @corrections.get("/console/corrections", error_format="html")
+    async def list_page(request: Request) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        rows = await in_thread(list_corrections, engine(request))
+        shown = shown_for(session)
+        lines = "".join(
+            f"<tr><td>{row.created_at:%Y-%m-%d %H:%M}</td>"
+            f'<td><a href="/console/conversations/{quote(row.conversation_id, safe="")}">'
+            f"{escape(shown(row.text[:200]))}</a></td><td>{escape(row.predicted_intent or '?')}</td>"
+            f"<td>{escape(row.corrected_intent)}</td><td>{escape(row.corrected_by)}</td></tr>"
+            for row in rows
+        )
+        table = (
+            "<table><thead><tr><th scope=col>When (UTC)</th><th scope=col>Visitor message</th>"
+            "<th scope=col>Understood as</th><th scope=col>Corrected to</th><th scope=col>By</th></tr></thead>"
+            f"<tbody>{lines}</tbody></table>"
+            if rows
+            else "<p>No corrections yet: correct a visitor message's intent from its conversation.</p>"
+        )
+        download = (
+            '<p><a href="/console/corrections/export.yml" download>Download as Rasa NLU training data</a></p>'
+            if session.member.is_admin and rows
+            else ""
+        )
+        body = f"{_header(session)}<main>{nav()}<h1>Intent corrections</h1>{download}{table}</main>"
+        return _page("Corrections", body)
+
+    @corrections.post("/console/corrections", error_format="html")
+    async def correct(request: Request) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        form = _form(request)
+        if not secrets.compare_digest(form.get("csrf_token", ""), session.csrf_token):
+            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
+        header = _header(session)
+        try:
+            event_id = int(form.get("event_id", ""))
+        except ValueError:
+            event_id = -1
+        try:
+            await in_thread(
+                record_correction, engine(request), event_id, form.get("corrected_intent", ""), session.member.name
+            )
+        except CorrectionError as error:
+            title = "Not found" if error.status == 404 else "Not corrected"
+            return _page(title, f"{header}<main>{nav()}<p class=error>{escape(str(error))}.</p></main>", error.status)
+        return response.redirect(safe_next(form.get("next", "")), status=303)
+
+    @corrections.get("/console/corrections/export.yml", error_format="html")
+    async def export(request: Request) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        if not session.member.is_admin:
+            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can export.</p></main>", 403)
+        text, _ = await in_thread(export_training, engine(request), session.member.name)
+        return response.text(
+            text,
+            content_type="application/x-yaml; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="nlu-corrections.yml"', "Cache-Control": "no-store"},
+        )
+
+    @corrections.get("/console/unanswered", error_format="html")
+    async def unanswered(request: Request) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        try:
+            days = max(1, min(int(request.args.get("days", DEFAULT_DAYS)), 3650))
+        except ValueError:
+            days = DEFAULT_DAYS
+        messages = await in_thread(unanswered_messages, engine(request), days)
+        groups = group_unanswered(messages)
+        shown = shown_for(session)
+        lines = "".join(
+            f"<tr><td>{group.count}</td><td>{escape(shown(group.example[:300]))}</td>"
+            f'<td><a href="/console/conversations/{quote(group.conversation_id, safe="")}">a conversation</a></td></tr>'
+            for group in groups[:MAX_GROUPS_SHOWN]
+        )
+        table = (
+            "<table><thead><tr><th scope=col>Times asked</th><th scope=col>Example</th>"
+            f"<th scope=col>Seen in</th></tr></thead><tbody>{lines}</tbody></table>"
+            if groups
+            else "<p>No unanswered questions in this period.</p>"
+        )
+        periods = " · ".join(f'<a href="/console/unanswered?days={n}">{n} days</a>' for n in (7, 30, 90, 365))
+        body = (
+            f"{_header(session)}<main>{nav()}<h1>Unanswered questions</h1>"
+            f"<p>Visitor messages of the last {days} days that got a fallback or were out of scope, similar ones "
+            f"together, most frequent first: what to teach the assistant next. {periods}</p>"
+            f"<p>{len(messages)} messages in {len(groups)} groups.</p>{table}</main>"
+        )
+        return _page("Unanswered questions", body)
+
+    return corrections

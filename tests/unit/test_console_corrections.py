@@ -1,0 +1,239 @@
+"""Intent corrections, their training export and the unanswered questions, on the real web app (fresh SQLite)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+import requests
+import sqlalchemy as sa
+import yaml
+
+from bot.cli import main
+from bot.console.accounts import add_staff
+from bot.console.corrections import (
+    correction_form_html,
+    domain_intents,
+    group_unanswered,
+    normalise,
+    record_correction,
+    training_yaml,
+)
+from bot.storage.app_db import audit_log
+from bot.storage.migrate import upgrade
+from tests.e2e.harness import running_web_app
+
+PASSWORD = "a long enough password"
+SCRIPT = "<script>alert(1)</script> weather"
+
+
+def events_table(engine: sa.engine.Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
+                " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+            )
+        )
+
+
+def add_message(engine: sa.engine.Engine, sender: str, text: str, intent: str) -> int:
+    """A visitor message as Rasa's tracker store writes it (now), returning its events row id."""
+    data = {"text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.3}}}
+    with engine.begin() as connection:
+        result = connection.execute(
+            sa.text(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data) "
+                "VALUES (:s, 'user', :ts, :i, :d)"
+            ),
+            {"s": sender, "ts": time.time(), "i": intent, "d": json.dumps(data)},
+        )
+        return result.lastrowid
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("corrections")
+    database_url = f"sqlite:///{workdir}/ijm.db"
+    upgrade(database_url)
+    engine = sa.create_engine(database_url)
+    add_staff(engine, "amira", "admin", PASSWORD)
+    add_staff(engine, "vera", "viewer", PASSWORD)
+    events_table(engine)
+    ids = {
+        "weather-1": add_message(engine, "c-1", "whats the weather?", "nlu_fallback"),
+        "weather-2": add_message(engine, "c-2", "What's the weather", "out_of_scope"),
+        "script": add_message(engine, "c-3", SCRIPT, "nlu_fallback"),
+        "donate": add_message(engine, "c-3", "how do I give monthly", "greet"),
+    }
+    with engine.begin() as connection:  # an old one, outside the default 30 days, and a bot reply
+        connection.execute(
+            sa.text(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data) VALUES "
+                "('c-old', 'user', :old, 'nlu_fallback', :d), ('c-1', 'bot', :now, NULL, '{\"text\": \"Sorry\"}')"
+            ),
+            {"d": json.dumps({"text": "an old question"}), "now": time.time(), "old": time.time() - 100 * 86400},
+        )
+    with running_web_app(workdir, database_url) as url:
+        yield url, engine, ids, database_url
+    engine.dispose()
+
+
+def sign_in(url: str, name: str) -> tuple[requests.Session, str]:
+    """A signed-in browser and its session's CSRF token."""
+    browser = requests.Session()
+    form = browser.get(f"{url}/console/login", timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    browser.post(f"{url}/console/login", data={"csrf_token": csrf, "name": name, "password": PASSWORD}, timeout=30)
+    page = browser.get(f"{url}/console/corrections", timeout=10)
+    assert page.status_code == 200
+    return browser, re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def correct(browser: requests.Session, url: str, csrf: str, event_id, intent: str, **extra) -> requests.Response:
+    data = {"csrf_token": csrf, "event_id": str(event_id), "corrected_intent": intent, **extra}
+    return browser.post(f"{url}/console/corrections", data=data, allow_redirects=False, timeout=10)
+
+
+def test_unauthenticated_requests_go_to_the_login_page(console):
+    url, *_ = console
+    for path in ("/console/corrections", "/console/corrections/export.yml", "/console/unanswered"):
+        answer = requests.get(url + path, allow_redirects=False, timeout=10)
+        assert answer.status_code == 303 and answer.headers["location"] == "/console/login", path
+    answer = requests.post(f"{url}/console/corrections", data={"event_id": "1"}, allow_redirects=False, timeout=10)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/login"
+
+
+def test_a_correction_is_recorded_updated_and_listed(console):
+    url, engine, ids, _ = console
+    browser, csrf = sign_in(url, "amira")
+    answer = correct(browser, url, csrf, ids["donate"], "ask_matching", next="/console/conversations/c-3")
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/conversations/c-3"
+    answer = correct(browser, url, csrf, ids["donate"], "donate", next="https://evil.example/")
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/corrections"
+    page = browser.get(f"{url}/console/corrections", timeout=10)
+    assert "how do I give monthly" in page.text and "<td>greet</td><td>donate</td><td>amira</td>" in page.text
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM intent_corrections")).scalar_one() == 1
+
+
+def test_forged_csrf_bad_intent_and_unknown_message_are_refused(console):
+    url, engine, ids, _ = console
+    browser, csrf = sign_in(url, "amira")
+    assert correct(browser, url, "forged", ids["weather-1"], "ask_event").status_code == 403
+    assert correct(browser, url, csrf, ids["weather-1"], "not_an_intent").status_code == 400
+    assert correct(browser, url, csrf, ids["weather-1"], "nlu_fallback").status_code == 400
+    assert correct(browser, url, csrf, 999_999, "greet").status_code == 404
+    assert correct(browser, url, csrf, "nope", "greet").status_code == 404
+    with engine.connect() as connection:
+        query = sa.text("SELECT count(*) FROM intent_corrections WHERE event_id = :e")
+        assert connection.execute(query, {"e": ids["weather-1"]}).scalar_one() == 0
+
+
+def test_the_export_is_rasa_training_data_with_the_text_under_its_corrected_intent(console, tmp_path, monkeypatch):
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    url, engine, ids, database_url = console
+    browser, csrf = sign_in(url, "amira")
+    assert correct(browser, url, csrf, ids["script"], "out_of_scope").status_code == 303
+    assert correct(browser, url, csrf, ids["weather-2"], "out_of_scope").status_code == 303
+    download = browser.get(f"{url}/console/corrections/export.yml", timeout=10)
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    exported = tmp_path / "download.yml"
+    exported.write_text(download.text, encoding="utf-8")
+    examples = {(m.get("intent"), m.get("text")) for m in load_data(str(exported)).training_examples}
+    assert examples == {
+        ("donate", "how do I give monthly"),
+        ("out_of_scope", SCRIPT),
+        ("out_of_scope", "What's the weather"),
+    }
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    written = tmp_path / "cli.yml"
+    assert main(["export-training", "--output", str(written)]) == 0
+    assert written.read_text(encoding="utf-8") == download.text
+    with engine.connect() as connection:
+        actors = connection.execute(sa.select(audit_log.c.actor).where(audit_log.c.action == "training.export")).all()
+    assert {row.actor for row in actors} == {"amira", "cli"}
+    viewer, _ = sign_in(url, "vera")
+    assert viewer.get(f"{url}/console/corrections/export.yml", timeout=10).status_code == 403
+
+
+def test_unanswered_questions_are_grouped_by_similar_text(console):
+    url, *_ = console
+    browser, _ = sign_in(url, "vera")
+    page = browser.get(f"{url}/console/unanswered", timeout=10)
+    assert page.status_code == 200
+    rows = re.findall(r"<tr><td>(\d+)</td><td>(.*?)</td>", page.text)
+    assert rows[0][0] == "2" and rows[0][1] in ("whats the weather?", "What&#x27;s the weather")
+    assert ("1", "&lt;script&gt;alert(1)&lt;/script&gt; weather") in rows
+    assert "an old question" not in page.text and "<script>alert" not in page.text
+    assert "an old question" in browser.get(f"{url}/console/unanswered?days=365", timeout=10).text
+    assert browser.get(f"{url}/console/unanswered?days=x", timeout=10).status_code == 200
+
+
+def test_a_visitors_script_is_escaped_on_every_page(console):
+    url, _engine, ids, _ = console
+    browser, csrf = sign_in(url, "amira")
+    correct(browser, url, csrf, ids["script"], "out_of_scope")
+    for path in ("/console/corrections", "/console/unanswered"):
+        text = browser.get(url + path, timeout=10).text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text, path
+
+
+def test_grouping_is_deterministic_and_merges_similar_word_sets():
+    assert normalise("  What's   the WEATHER?! ") == "whats the weather"
+    groups = group_unanswered(
+        [
+            ("a", "whats the weather?"),
+            ("b", "What's the weather"),
+            ("c", "what is the weather today"),
+            ("d", "whats the weather like"),
+            ("e", "can I volunteer"),
+        ]
+    )
+    assert [(g.count, g.example) for g in groups] == [
+        (3, "What's the weather"),
+        (1, "can I volunteer"),
+        (1, "what is the weather today"),
+    ]
+    assert group_unanswered([("a", "x y"), ("b", "y x")])[0].count == 2
+    assert group_unanswered([]) == []
+
+
+def test_training_yaml_survives_awkward_texts(tmp_path):
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.console.corrections import Correction
+
+    awkward = ['key: "value" # not a comment', "- a dash\nand a new line", "[Toronto](city) please", "  ", "é ✓"]
+    corrections = [
+        Correction(i, "c", i, text, None, "ask_event", "amira", None)  # type: ignore[arg-type]
+        for i, text in enumerate([*awkward, awkward[0]])
+    ]
+    path = tmp_path / "nlu.yml"
+    path.write_text(training_yaml(corrections), encoding="utf-8")
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["version"] == "3.1"
+    loaded = load_data(str(path))
+    texts = [m.get("text") for m in loaded.training_examples]
+    assert texts == ['key: "value" # not a comment', "- a dash and a new line", "(Toronto)(city) please", "é ✓"]
+    assert not loaded.entity_examples
+
+
+def test_the_correction_form_is_escaped_and_preselects_the_intent():
+    html = correction_form_html(7, "donate", 'x"><script>', "/console/conversations/a?b=<c>", ["greet", "donate"])
+    assert '<option value="donate" selected>donate</option>' in html and '<option value="out_of_scope">' in html
+    assert "<script>" not in html and "&lt;c&gt;" in html and 'name="event_id" value="7"' in html
+    assert (
+        "out_of_scope" in domain_intents() and "donate" in domain_intents() and "nlu_fallback" not in domain_intents()
+    )
+
+
+def test_recording_refuses_an_unknown_intent_without_touching_the_database(tmp_path):
+    from bot.console.corrections import CorrectionError
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(CorrectionError) as refused:
+        record_correction(engine, 1, "nope", "amira", intents=["greet"])
+    assert refused.value.status == 400
