@@ -13,6 +13,7 @@ from bot.console.accounts import any_staff
 from bot.console.commands import add_staff_parser, run_staff_command
 from bot.console.corrections import export_training
 from bot.console.erase import erase_conversation, erased_anything
+from bot.console.retention import purge
 from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
 from bot.outbox import admin as outbox_admin
 from bot.outbox.worker import READY_LINE as OUTBOX_READY_LINE
@@ -263,6 +264,16 @@ def command_forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def command_purge(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine = _app_engine(settings)
+    except DatabaseUnreachable as error:
+        return _fail(str(error))
+    days = args.days or settings.retention_days
+    print(f"Erased {purge(engine, days)} conversation(s) with no message in the last {days} days.", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ijm-bot", description="IJM Canada supporter assistant")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -293,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     forget = commands.add_parser("forget", help="erase one conversation and everything tied to it (audited)")
     forget.add_argument("conversation_id")
     forget.set_defaults(handler=command_forget)
+    purge_parser = commands.add_parser(
+        "purge", help="erase conversations older than RETENTION_DAYS (run does it daily)"
+    )
+    purge_parser.add_argument("--days", type=int, help="override RETENTION_DAYS for this run")
+    purge_parser.set_defaults(handler=command_purge)
     return parser
 
 

@@ -98,6 +98,7 @@ class Settings:
     delivery_timeout: int
     outbox_poll_seconds: int
     outbox_max_backoff: int
+    retention_days: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -137,6 +138,7 @@ class Settings:
             delivery_timeout=_int(env, "DELIVERY_TIMEOUT", 10, minimum=1),
             outbox_poll_seconds=_int(env, "OUTBOX_POLL_SECONDS", 5, minimum=1),
             outbox_max_backoff=_int(env, "OUTBOX_MAX_BACKOFF", 3600, minimum=1),
+            retention_days=_int(env, "RETENTION_DAYS", 365, minimum=1),
         )
 
     @property

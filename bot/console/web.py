@@ -8,6 +8,7 @@ Pages are built with html.escape on every value that comes from a visitor or a s
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from html import escape
 from urllib.parse import parse_qs, quote
@@ -17,10 +18,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.console.access import SESSION_COOKIE, api_member, current_session, engine, in_thread
-from bot.console.accounts import StaffMember, check_login, login_delay, member_for_token
+from bot.console.accounts import StaffMember, audit, check_login, login_delay, member_for_token
 from bot.console.conversation_list import PAGE_SIZE, FilterError, Filters, list_conversations
 from bot.console.corrections import correction_form_html, corrections_by_event, domain_intents
 from bot.console.erase import erase_conversation, erased_anything
+from bot.console.export import conversation_ids, export_csv, export_jsonl
 from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, remove_tag, review_of, save_review
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, start_session
 from bot.console.transcripts import Turn, load_transcript, mask_personal_details
@@ -233,7 +235,14 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         more = ""
         if len(rows) == PAGE_SIZE:
             more = f'<p><a href="/console?{escape(filters.query_string(page=page + 1))}">Older conversations</a></p>'
-        body = f"{_header(session)}<main><h1>Conversations</h1>{_filter_form(filters)}{table}{more}</main>"
+        exports = ""
+        if session.member.is_admin:
+            query = escape(filters.query_string())
+            exports = (
+                f'<p>Export these conversations: <a href="/console/export/csv?{query}">CSV</a> (a row per message) · '
+                f'<a href="/console/export/jsonl?{query}">JSONL</a> (a conversation per line)</p>'
+            )
+        body = f"{_header(session)}<main><h1>Conversations</h1>{_filter_form(filters)}{exports}{table}{more}</main>"
         return _page("Conversations", body)
 
     @console.get("/console/conversations/<conversation_id:str>", error_format="html")
@@ -393,6 +402,52 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
                 ],
             }
         )
+
+    async def _export(request: Request, member: StaffMember | None, fmt: str, as_json_error: bool) -> HTTPResponse:
+        def refuse(status: int, code: str, detail: str) -> HTTPResponse:
+            if as_json_error:
+                return response.json({"error": code, "detail": detail}, status)
+            return _page("Export", f"<main><p class=error>{escape(detail)}</p></main>", status)
+
+        if member is None:
+            return refuse(401, "unauthorized", "sign in or send a staff API token")
+        if not member.is_admin:
+            return refuse(403, "forbidden", "only admins can export conversations")
+        if fmt not in ("csv", "jsonl"):
+            return refuse(400, "invalid_format", "the format is csv or jsonl")
+        try:
+            filters = Filters.from_args(request.args)
+        except FilterError as error:
+            return refuse(400, "invalid_filter", str(error))
+
+        def build() -> tuple[str, int]:
+            ids = conversation_ids(engine(request), filters)
+            body = (export_csv if fmt == "csv" else export_jsonl)(engine(request), ids, lambda text: text)
+            with engine(request).begin() as connection:
+                audit(
+                    connection,
+                    member.name,
+                    "conversations.export",
+                    fmt,
+                    json.dumps({"filters": filters.query_string(), "conversations": len(ids)}),
+                )
+            return body, len(ids)
+
+        body, _ = await in_thread(build)
+        content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
+        disposition = f'attachment; filename="conversations.{fmt}"'
+        return response.text(body, content_type=content_type, headers={"Content-Disposition": disposition})
+
+    @console.get("/console/export/<fmt:str>", error_format="html")
+    async def export_page(request: Request, fmt: str) -> HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        return await _export(request, session.member, fmt, as_json_error=False)
+
+    @console.get("/api/export", error_format="json")
+    async def export_api(request: Request) -> HTTPResponse:
+        return await _export(request, await api_member(request), request.args.get("format", ""), as_json_error=True)
 
     @console.get("/api/me", error_format="json")
     async def me(request: Request) -> HTTPResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,6 +14,7 @@ from sanic.response import HTTPResponse
 
 from bot.console.analytics_web import analytics_blueprint
 from bot.console.corrections_web import corrections_blueprint
+from bot.console.retention import purge
 from bot.console.web import console_blueprint
 from bot.content.links import links
 from bot.donations.content import donate_content
@@ -21,7 +23,25 @@ from bot.storage.app_db import create_engine, feedback, link_clicks
 from bot.storage.database import resolve_database_url
 from bot.web.widget import ASSETS, AssetCache, FeedbackError, parse_feedback, widget_config
 
+logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+RETENTION_FIRST_RUN_SECONDS = 5
+RETENTION_INTERVAL_SECONDS = 24 * 3600
+
+
+async def apply_retention_daily(app: Sanic, days: int) -> None:
+    """Erase conversations older than RETENTION_DAYS soon after start, then daily (bot/console/retention.py)."""
+    await asyncio.sleep(RETENTION_FIRST_RUN_SECONDS)
+    while True:
+        try:
+            erased = await asyncio.get_running_loop().run_in_executor(None, purge, app.ctx.db, days)
+            if erased:
+                logger.info("retention: erased %d conversation(s) older than %d days", erased, days)
+        except Exception:  # a database hiccup must not stop the web app; tried again tomorrow
+            logger.exception("retention: the daily purge failed")
+        await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
 
 
 def create_app(settings: Settings) -> Sanic:
@@ -54,6 +74,10 @@ def create_app(settings: Settings) -> Sanic:
     @app.before_server_start
     async def open_database(app: Sanic, _: object) -> None:
         app.ctx.db = create_engine(resolve_database_url(settings.database_url))
+
+    @app.after_server_start
+    async def start_retention(app: Sanic, _: object) -> None:
+        app.add_task(apply_retention_daily(app, settings.retention_days))
 
     @app.after_server_stop
     async def close_database(app: Sanic, _: object) -> None:

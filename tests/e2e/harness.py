@@ -122,6 +122,8 @@ class Assistant:
 def running_web_app(workdir: Path, database_url: str, port: int | None = None, **extra_env: str) -> Iterator[str]:
     """The real web app alone (`python -m bot.web`, no Rasa) on `port` (a free one by default); yields its URL."""
     port = port or free_port()
+    # Tests write conversations dated anywhere in time: retention must not erase them unless a test asks it to.
+    extra_env.setdefault("RETENTION_DAYS", "100000")
     env = {**os.environ, "WEB_PORT": str(port), "RASA_PORT": "5999", "DATABASE_URL": database_url, **extra_env}
     with open(workdir / "web.log", "w", encoding="utf-8") as log:
         process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)

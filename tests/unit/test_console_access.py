@@ -296,3 +296,32 @@ def test_a_search_for_wildcards_matches_them_literally(console):
     browser, _ = sign_in(url, "amira", PASSWORD)
     assert "please forget me" not in browser.get(f"{url}/console?q=%25%25", timeout=10).text  # "%%"
     assert "please forget me" not in browser.get(f"{url}/console?q=please_forget", timeout=10).text
+
+
+def test_admins_export_the_filtered_conversations_as_csv_and_jsonl_and_it_is_audited(console):
+    url, engine = console
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('formula', 'user', 5, :d)"),
+            {"d": json.dumps({"text": '=HYPERLINK("http://evil")', "parse_data": {"intent": {"name": "greet"}}})},
+        )
+    admin = {"Authorization": f"Bearer {issue_token(engine, 'amira')}"}
+    csv_text = requests.get(f"{url}/api/export?format=csv&q=hyperlink", headers=admin, timeout=10).text
+    assert csv_text.splitlines()[0] == "conversation_id,time,speaker,text,intent,confidence"
+    assert "'=HYPERLINK" in csv_text and "c-1" not in csv_text  # defused, and only what the filter matched
+    lines = requests.get(f"{url}/api/export?format=jsonl", headers=admin, timeout=10).text.splitlines()
+    exported = {json.loads(line)["id"]: json.loads(line) for line in lines}
+    assert exported["c-1"]["messages"][0]["text"] == "<script>alert(1)</script> hi"  # data, not HTML
+    assert requests.get(f"{url}/api/export?format=xml", headers=admin, timeout=10).status_code == 400
+    add_staff(engine, "vex", "viewer", PASSWORD)
+    viewer = {"Authorization": f"Bearer {issue_token(engine, 'vex')}"}
+    assert requests.get(f"{url}/api/export?format=csv", headers=viewer, timeout=10).status_code == 403
+    assert requests.get(f"{url}/api/export?format=csv", timeout=10).status_code == 401
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    download = browser.get(f"{url}/console/export/csv?q=hyperlink", timeout=10)
+    assert download.headers["content-disposition"] == 'attachment; filename="conversations.csv"'
+    with engine.connect() as connection:
+        exports = connection.execute(
+            sa.text("SELECT actor, target FROM audit_log WHERE action = 'conversations.export'")
+        ).all()
+    assert [tuple(row) for row in exports] == [("amira", "csv"), ("amira", "jsonl"), ("amira", "csv")]

@@ -115,3 +115,32 @@ def test_ijm_bot_forget(engine, capsys):
     assert "Erased conversation 'erase-me'" in capsys.readouterr().out
     assert main(["forget", "erase-me"]) == 1
     assert "Nothing was stored" in capsys.readouterr().out
+
+
+def test_retention_erases_only_conversations_older_than_the_limit(engine, capsys):
+    from bot.console.retention import expired_conversations
+
+    store_conversation(engine, "old", "old@example.org")
+    store_conversation(engine, "recent", "new@example.org")
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE events SET timestamp = :t WHERE sender_id = 'old'"), {"t": 1_000_000})
+        connection.execute(sa.text("UPDATE events SET timestamp = :t WHERE sender_id = 'recent'"), {"t": 2_000_000_000})
+    now = 2_000_000_000 + 3600
+    assert expired_conversations(engine, days=365, now=now) == ["old"]
+    assert main(["purge"]) == 0  # RETENTION_DAYS default: 365, against the real clock
+    assert "Erased 1 conversation(s)" in capsys.readouterr().out
+    assert count(engine, newsletter_records, "old") == 0 and count(engine, newsletter_records, "recent") == 1
+    with engine.connect() as connection:
+        actors = connection.execute(sa.select(audit_log.c.actor).where(audit_log.c.target == "old")).scalars().all()
+    assert "retention" in actors
+
+
+def test_the_web_app_applies_retention_after_it_starts(tmp_path, engine):
+    from tests.e2e.harness import running_web_app
+    from tests.e2e.receivers import wait_for
+
+    store_conversation(engine, "stale", "stale@example.org")
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE events SET timestamp = 1000 WHERE sender_id = 'stale'"))
+    with running_web_app(tmp_path, str(engine.url), RETENTION_DAYS="30"):
+        assert wait_for(lambda: count(engine, feedback, "stale") == 0, seconds=60)
