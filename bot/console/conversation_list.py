@@ -17,6 +17,37 @@ from bot.console.reviews import STATUSES
 
 PAGE_SIZE = 50
 
+# What happened in a conversation, each as the SQL of the conversations it happened in (fixed text, no input).
+OUTCOME_QUERIES = {
+    "donation_link": "SELECT sender_id AS id FROM events WHERE type_name = 'bot' AND data LIKE '%/go/donate%'",
+    "donation_click": "SELECT conversation_id AS id FROM link_clicks WHERE link = 'donate'",
+    "newsletter": "SELECT conversation_id AS id FROM newsletter_records WHERE action = 'subscribe'",
+    "fundraiser_lead": "SELECT conversation_id AS id FROM enquiries WHERE kind = 'fundraiser'",
+    "media_lead": "SELECT conversation_id AS id FROM enquiries WHERE kind = 'media'",
+    "safety": "SELECT sender_id AS id FROM events WHERE type_name = 'action' AND action_name = 'action_safety_help'",
+    "fallback": (
+        "SELECT sender_id AS id FROM events WHERE (type_name = 'user' AND intent_name = 'nlu_fallback') OR "
+        "(type_name = 'action' AND action_name IN ('action_fallback_topics', 'action_core_fallback'))"
+    ),
+    "thumbs_down": "SELECT conversation_id AS id FROM feedback WHERE rating = 'down'",
+}
+OUTCOMES = tuple(OUTCOME_QUERIES)
+# The NLU confidence inside a user event's stored JSON, per database.
+_CONFIDENCE = {
+    "sqlite": "CAST(json_extract(data, '$.parse_data.intent.confidence') AS REAL)",
+    "postgresql": "CAST((CAST(data AS json) -> 'parse_data' -> 'intent' ->> 'confidence') AS FLOAT)",
+}
+OUTCOME_LABELS = {
+    "donation_link": "donation link shown",
+    "donation_click": "donation link clicked",
+    "newsletter": "newsletter sign-up",
+    "fundraiser_lead": "fundraiser lead",
+    "media_lead": "media lead",
+    "safety": "safety answer",
+    "fallback": "fallback",
+    "thumbs_down": "👎",
+}
+
 
 class FilterError(ValueError):
     pass
@@ -29,13 +60,40 @@ class Filters:
     date_to: str = ""
     status: str = ""
     tag: str = ""
+    intent: str = ""
+    action: str = ""
+    fallback: str = ""
+    below: str = ""
+    thumbs_down: str = ""
+    outcome: str = ""
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
         def arg(name: str) -> str:
             return str(args.get(name) or "").strip()[:200]
 
-        filters = cls(q=arg("q"), date_from=arg("from"), date_to=arg("to"), status=arg("status"), tag=arg("tag"))
+        filters = cls(
+            q=arg("q"),
+            date_from=arg("from"),
+            date_to=arg("to"),
+            status=arg("status"),
+            tag=arg("tag"),
+            intent=arg("intent"),
+            action=arg("action"),
+            fallback=arg("fallback"),
+            below=arg("below"),
+            thumbs_down=arg("thumbs_down"),
+            outcome=arg("outcome"),
+        )
+        if filters.below:
+            try:
+                threshold = float(filters.below)
+            except ValueError:
+                raise FilterError("the confidence threshold is a number between 0 and 1") from None
+            if not 0 <= threshold <= 1:
+                raise FilterError("the confidence threshold is a number between 0 and 1")
+        if filters.outcome and filters.outcome not in OUTCOMES:
+            raise FilterError(f"the outcome must be one of {', '.join(OUTCOMES)}")
         for value in (filters.date_from, filters.date_to):
             if value:
                 try:
@@ -47,8 +105,8 @@ class Filters:
         return filters
 
     def query_string(self, **extra: Any) -> str:
-        names = {"q": "q", "date_from": "from", "date_to": "to", "status": "status", "tag": "tag"}
-        pairs = {names[k]: v for k, v in asdict(self).items() if v}
+        names = {"date_from": "from", "date_to": "to"}
+        pairs = {names.get(k, k): v for k, v in asdict(self).items() if v}
         pairs.update({k: v for k, v in extra.items() if v})
         return urlencode(pairs)
 
@@ -79,7 +137,24 @@ def list_conversations(engine: sa.engine.Engine, filters: Filters, page: int) ->
     if filters.tag:
         where.append("sender_id IN (SELECT conversation_id FROM conversation_tags WHERE tag = :tag)")
         params["tag"] = filters.tag.lower()
+    if filters.intent:
+        where.append("sender_id IN (SELECT sender_id FROM events WHERE type_name = 'user' AND intent_name = :intent)")
+        params["intent"] = filters.intent
+    if filters.action:
+        where.append("sender_id IN (SELECT sender_id FROM events WHERE type_name = 'action' AND action_name = :action)")
+        params["action"] = filters.action
+    if filters.fallback:
+        where.append(f"sender_id IN ({OUTCOME_QUERIES['fallback']})")
+    if filters.thumbs_down:
+        where.append(f"sender_id IN ({OUTCOME_QUERIES['thumbs_down']})")
+    if filters.outcome:
+        where.append(f"sender_id IN ({OUTCOME_QUERIES[filters.outcome]})")
     having = []
+    if filters.below:
+        # the lowest NLU confidence of the conversation's visitor messages (read from the stored parse data)
+        confidence = _CONFIDENCE[engine.dialect.name]
+        where.append(f"sender_id IN (SELECT sender_id FROM events WHERE type_name = 'user' AND {confidence} < :below)")
+        params["below"] = float(filters.below)
     if filters.date_from:
         having.append("MAX(timestamp) >= :date_from")
         params["date_from"] = _epoch(filters.date_from, end=False)
@@ -99,6 +174,7 @@ def list_conversations(engine: sa.engine.Engine, filters: Filters, page: int) ->
         rows = connection.execute(query, params).all()
         ids = [row.sender_id for row in rows]
         first, statuses, tags = _first_messages(connection, ids), _statuses(connection, ids), _tags(connection, ids)
+        outcomes = _outcomes(connection, ids)
     return [
         {
             "id": row.sender_id,
@@ -107,6 +183,7 @@ def list_conversations(engine: sa.engine.Engine, filters: Filters, page: int) ->
             "first_message": first.get(row.sender_id, ""),
             "status": statuses.get(row.sender_id, "new"),
             "tags": tags.get(row.sender_id, []),
+            "outcomes": outcomes.get(row.sender_id, []),
         }
         for row in rows
     ]
@@ -145,3 +222,15 @@ def _tags(connection: sa.engine.Connection, ids: list[str]) -> dict[str, list[st
     for row in connection.execute(query, {"ids": ids}):
         tags.setdefault(row.conversation_id, []).append(row.tag)
     return tags
+
+
+def _outcomes(connection: sa.engine.Connection, ids: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    if not ids:
+        return found
+    for outcome, subquery in OUTCOME_QUERIES.items():
+        query = sa.text(f"SELECT DISTINCT q.id FROM ({subquery}) q WHERE q.id IN :ids")
+        query = query.bindparams(sa.bindparam("ids", expanding=True))
+        for (conversation_id,) in connection.execute(query, {"ids": ids}):
+            found.setdefault(conversation_id, []).append(outcome)
+    return found

@@ -13,19 +13,21 @@ import secrets
 from html import escape
 from urllib.parse import parse_qs, quote
 
+import sqlalchemy as sa
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.console.access import SESSION_COOKIE, api_member, current_session, engine, in_thread
 from bot.console.accounts import StaffMember, audit, check_login, login_delay, member_for_token
-from bot.console.conversation_list import PAGE_SIZE, FilterError, Filters, list_conversations
+from bot.console.conversation_list import OUTCOME_LABELS, PAGE_SIZE, FilterError, Filters, list_conversations
 from bot.console.corrections import correction_form_html, corrections_by_event, domain_intents
 from bot.console.erase import erase_conversation, erased_anything
 from bot.console.export import conversation_ids, export_csv, export_jsonl
 from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, remove_tag, review_of, save_review
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, start_session
 from bot.console.transcripts import Turn, load_transcript, mask_personal_details
+from bot.storage.app_db import audit_log
 
 LOGIN_CSRF_COOKIE = "ijm_console_login"
 CONSOLE_POLICY = (
@@ -82,12 +84,25 @@ def _filter_form(filters: Filters) -> str:
         f'<option value="{value}"{" selected" if filters.status == value else ""}>{label}</option>'
         for value, label in [("", "Any review status"), *STATUS_LABELS.items()]
     )
+    outcomes = "".join(
+        f'<option value="{value}"{" selected" if filters.outcome == value else ""}>{escape(label)}</option>'
+        for value, label in [("", "Any outcome"), *OUTCOME_LABELS.items()]
+    )
     return f"""<form method="get" action="/console" class="filters">
 <label for="q">Words in a visitor message</label><input id="q" name="q" value="{escape(filters.q)}">
 <label for="from">Active from</label><input id="from" name="from" type="date" value="{escape(filters.date_from)}">
 <label for="to">to</label><input id="to" name="to" type="date" value="{escape(filters.date_to)}">
 <label for="status">Review</label><select id="status" name="status">{options}</select>
 <label for="tag">Tag</label><input id="tag" name="tag" value="{escape(filters.tag)}">
+<label for="intent">Intent of a visitor message</label>
+<input id="intent" name="intent" value="{escape(filters.intent)}">
+<label for="action">Action run</label><input id="action" name="action" value="{escape(filters.action)}">
+<label for="below">Lowest NLU confidence below</label>
+<input id="below" name="below" type="number" min="0" max="1" step="0.05" value="{escape(filters.below)}">
+<label for="outcome">Outcome</label><select id="outcome" name="outcome">{outcomes}</select>
+<label><input type="checkbox" name="fallback" value="1"{" checked" if filters.fallback else ""}>
+a fallback happened</label>
+<label><input type="checkbox" name="thumbs_down" value="1"{" checked" if filters.thumbs_down else ""}> 👎 given</label>
 <div><button type="submit">Filter</button> <a href="/console">Clear</a></div></form>"""
 
 
@@ -121,7 +136,8 @@ def _header(session: Session) -> str:
     member = session.member
     return f"""<header><strong>IJM assistant console</strong>
 <nav aria-label="Console"><a href="/console">Conversations</a> · <a href="/console/analytics">Analytics</a> ·
-<a href="/console/corrections">Corrections</a> · <a href="/console/unanswered">Unanswered</a></nav>
+<a href="/console/corrections">Corrections</a> · <a href="/console/unanswered">Unanswered</a>
+{'· <a href="/console/audit">Audit log</a>' if member.is_admin else ""}</nav>
 <form method="post" action="/console/logout"><span>{escape(member.name)} ({escape(member.role)})</span>
 <input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
 <button type="submit">Sign out</button></form></header>"""
@@ -222,12 +238,14 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
             f'<td><a href="/console/conversations/{quote(row["id"], safe="")}">'
             f"{escape(shown(row['first_message'][:120]) or '(no message)')}</a></td>"
             f"<td>{escape(STATUS_LABELS.get(row['status'], row['status']))}</td>"
-            f"<td>{escape(', '.join(row['tags']))}</td></tr>"
+            f"<td>{escape(', '.join(row['tags']))}</td>"
+            f"<td>{escape(', '.join(OUTCOME_LABELS[o] for o in row['outcomes']))}</td></tr>"
             for row in rows
         )
         table = (
             "<table><thead><tr><th scope=col>Started (UTC)</th><th scope=col>Visitor messages</th>"
-            "<th scope=col>First message</th><th scope=col>Review</th><th scope=col>Tags</th></tr></thead>"
+            "<th scope=col>First message</th><th scope=col>Review</th><th scope=col>Tags</th>"
+            "<th scope=col>Outcomes</th></tr></thead>"
             f"<tbody>{lines}</tbody></table>"
             if rows
             else "<p>No conversations match.</p>"
@@ -448,6 +466,32 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
     @console.get("/api/export", error_format="json")
     async def export_api(request: Request) -> HTTPResponse:
         return await _export(request, await api_member(request), request.args.get("format", ""), as_json_error=True)
+
+    @console.get("/console/audit", error_format="html")
+    async def audit_page(request: Request) -> HTTPResponse:
+        """Admins read who exported, erased, corrected, or changed staff, newest first (the last 500)."""
+        session = await current_session(request)
+        if session is None:
+            return response.redirect("/console/login", status=303)
+        if not session.member.is_admin:
+            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can read the audit log.</p></main>", 403)
+
+        def newest() -> list:
+            with engine(request).connect() as connection:
+                query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(500)
+                return connection.execute(query).all()
+
+        rows = await in_thread(newest)
+        lines = "".join(
+            f"<tr><td>{row.created_at:%Y-%m-%d %H:%M:%S}</td><td>{escape(row.actor)}</td><td>{escape(row.action)}</td>"
+            f"<td>{escape(row.target or '')}</td><td>{escape(row.detail or '')}</td></tr>"
+            for row in rows
+        )
+        table = (
+            "<table><thead><tr><th scope=col>When (UTC)</th><th scope=col>Who</th><th scope=col>What</th>"
+            f"<th scope=col>On</th><th scope=col>Details</th></tr></thead><tbody>{lines}</tbody></table>"
+        )
+        return _page("Audit log", f"{_header(session)}<main><h1>Audit log</h1>{table}</main>")
 
     @console.get("/api/me", error_format="json")
     async def me(request: Request) -> HTTPResponse:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from datetime import datetime, timezone
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from bot.console.accounts import MAX_FAILED_LOGINS, add_staff, issue_token
+from bot.storage.app_db import feedback
 from bot.storage.migrate import upgrade
 from tests.e2e.harness import running_web_app
 
@@ -325,3 +328,63 @@ def test_admins_export_the_filtered_conversations_as_csv_and_jsonl_and_it_is_aud
             sa.text("SELECT actor, target FROM audit_log WHERE action = 'conversations.export'")
         ).all()
     assert [tuple(row) for row in exports] == [("amira", "csv"), ("amira", "jsonl"), ("amira", "csv")]
+
+
+def test_admins_read_the_audit_log_and_viewers_cannot(console):
+    url, engine = console
+    admin, _ = sign_in(url, "amira", PASSWORD)
+    page = admin.get(f"{url}/console/audit", timeout=10)
+    assert page.status_code == 200 and "staff.add" in page.text and 'href="/console/audit"' in page.text
+    add_staff(engine, "vivi", "viewer", PASSWORD)
+    viewer, _ = sign_in(url, "vivi", PASSWORD)
+    refused = viewer.get(f"{url}/console/audit", timeout=10)
+    assert refused.status_code == 403 and 'href="/console/audit"' not in refused.text
+
+
+def test_the_list_shows_outcomes_and_filters_by_intent_action_confidence_feedback_and_outcome(console):
+    url, engine = console
+    now = time.time()
+    with engine.begin() as connection:
+
+        def said(text: str, intent: str, confidence: float) -> dict:
+            return {"text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}}}
+
+        rows = [
+            ("unsure", "user", said("hmm whats this", "nlu_fallback", 0.2)),
+            ("unsure", "action", {"name": "action_fallback_topics"}),
+            ("giver", "user", said("i want to give", "donate", 0.99)),
+            ("giver", "action", {"name": "action_donate"}),
+            ("giver", "bot", {"text": "Give here: http://x/go/donate?c=giver"}),
+        ]  # fmt: skip
+        for sender, kind, data in rows:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                    "VALUES (:s, :t, :ts, :i, :a, :d)"
+                ),
+                {
+                    "s": sender, "t": kind, "ts": now, "d": json.dumps(data),
+                    "i": (data.get("parse_data") or {}).get("intent", {}).get("name"), "a": data.get("name"),
+                },
+            )  # fmt: skip
+        connection.execute(
+            feedback.insert().values(
+                conversation_id="giver", rating="down", message_text="x", created_at=datetime.now(timezone.utc)
+            )
+        )
+    browser, _ = sign_in(url, "amira", PASSWORD)
+
+    def listed(query: str) -> str:
+        page = browser.get(f"{url}/console?{query}", timeout=10)
+        assert page.status_code == 200, page.text
+        return page.text
+
+    assert "donation link shown" in listed("intent=donate") and "hmm whats this" not in listed("intent=donate")
+    assert "i want to give" in listed("action=action_donate")
+    assert "hmm whats this" in listed("fallback=1") and "i want to give" not in listed("fallback=1")
+    assert "hmm whats this" in listed("below=0.5") and "i want to give" not in listed("below=0.5")
+    assert "i want to give" in listed("thumbs_down=1") and "hmm whats this" not in listed("thumbs_down=1")
+    assert "i want to give" in listed("outcome=donation_link&intent=donate")
+    assert "i want to give" not in listed("outcome=donation_click")
+    assert browser.get(f"{url}/console?below=2", timeout=10).status_code == 400
+    assert browser.get(f"{url}/console?outcome=bogus", timeout=10).status_code == 400
