@@ -96,7 +96,7 @@ def ready_banner(settings: Settings) -> str:
             f'  Chat over REST:  POST {settings.rasa_url}/webhooks/rest/webhook {{"sender": "you", "message": "hi"}}',
             f"  Chat widget:     {settings.web_url}/widget.js, talking socket.io to {settings.rasa_url}/socket.io",
             f"  Widget size:     {widget_size_line()}",
-            f"  Staff console:   {settings.web_url}/console (sign-in and the conversation list so far; issue #6)",
+            f"  Staff console:   {settings.web_url}/console (staff accounts: ijm-bot staff add NAME --role admin)",
             "Press Ctrl-C to stop.",
             "",
         ]
