@@ -16,7 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.console.access import api_member, current_session, engine, in_thread
+from bot.console.access import api_member, engine, in_thread
 from bot.console.analytics import (
     CHART_NAMES,
     Chart,
@@ -28,7 +28,7 @@ from bot.console.analytics import (
     to_csv,
 )
 from bot.console.sessions import Session
-from bot.console.web import _header, _page
+from bot.console.web import _header, _page, console_page
 from bot.web.widget import Asset, AssetCache
 
 SCRIPT = Asset(
@@ -90,10 +90,8 @@ def analytics_blueprint() -> Blueprint:
         return {key: (request.args.get(key) or "")[:40] for key in ("from", "to")}
 
     @analytics.get("/console/analytics", error_format="html")
-    async def page(request: Request) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def page(request: Request, session: Session) -> HTTPResponse:
         dates = asked(request)
         try:
             period = parse_range(dates["from"], dates["to"])
@@ -103,11 +101,9 @@ def analytics_blueprint() -> Blueprint:
         return _page("Analytics", analytics_body(session, period, charts, "", dates))
 
     @analytics.get("/console/analytics/<filename:str>", error_format="html")
-    async def csv_download(request: Request, filename: str) -> HTTPResponse:
+    @console_page()
+    async def csv_download(request: Request, session: Session, filename: str) -> HTTPResponse:
         """/console/analytics/<chart>.csv"""
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
         name = filename.removesuffix(".csv")
         if not filename.endswith(".csv") or name not in CHART_NAMES:
             return response.text(f"There is no chart called {name[:40]!r}.\n", status=404)

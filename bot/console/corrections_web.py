@@ -11,7 +11,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.console.access import current_session, engine, in_thread
+from bot.console.access import engine, in_thread
 from bot.console.corrections import (
     CorrectionError,
     export_training,
@@ -21,8 +21,7 @@ from bot.console.corrections import (
     unanswered_messages,
 )
 from bot.console.sessions import Session
-from bot.console.transcripts import mask_personal_details
-from bot.console.web import _form, _header, _page
+from bot.console.web import _form, _header, _page, _shown_for, console_page
 
 DEFAULT_DAYS = 30
 MAX_GROUPS_SHOWN = 200
@@ -37,9 +36,6 @@ def safe_next(value: str) -> str:
 def corrections_blueprint() -> Blueprint:
     corrections = Blueprint("console_corrections")
 
-    def shown_for(session: Session):
-        return (lambda text: text) if session.member.is_admin else mask_personal_details
-
     def nav() -> str:
         return (
             '<p><a href="/console">Conversations</a> · <a href="/console/corrections">Corrections</a> · '
@@ -47,12 +43,10 @@ def corrections_blueprint() -> Blueprint:
         )
 
     @corrections.get("/console/corrections", error_format="html")
-    async def list_page(request: Request) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def list_page(request: Request, session: Session) -> HTTPResponse:
         rows = await in_thread(list_corrections, engine(request))
-        shown = shown_for(session)
+        shown = _shown_for(session.member)
         lines = "".join(
             f"<tr><td>{row.created_at:%Y-%m-%d %H:%M}</td>"
             f'<td><a href="/console/conversations/{quote(row.conversation_id, safe="")}">'
@@ -76,10 +70,8 @@ def corrections_blueprint() -> Blueprint:
         return _page("Corrections", body)
 
     @corrections.post("/console/corrections", error_format="html")
-    async def correct(request: Request) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def correct(request: Request, session: Session) -> HTTPResponse:
         form = _form(request)
         if not secrets.compare_digest(form.get("csrf_token", ""), session.csrf_token):
             return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
@@ -98,12 +90,8 @@ def corrections_blueprint() -> Blueprint:
         return response.redirect(safe_next(form.get("next", "")), status=303)
 
     @corrections.get("/console/corrections/export.yml", error_format="html")
-    async def export(request: Request) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
-        if not session.member.is_admin:
-            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can export.</p></main>", 403)
+    @console_page(admin_only="Only admins can export.")
+    async def export(request: Request, session: Session) -> HTTPResponse:
         text, _ = await in_thread(export_training, engine(request), session.member.name)
         return response.text(
             text,
@@ -112,17 +100,15 @@ def corrections_blueprint() -> Blueprint:
         )
 
     @corrections.get("/console/unanswered", error_format="html")
-    async def unanswered(request: Request) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def unanswered(request: Request, session: Session) -> HTTPResponse:
         try:
             days = max(1, min(int(request.args.get("days", DEFAULT_DAYS)), 3650))
         except ValueError:
             days = DEFAULT_DAYS
         messages = await in_thread(unanswered_messages, engine(request), days)
         groups = group_unanswered(messages)
-        shown = shown_for(session)
+        shown = _shown_for(session.member)
         lines = "".join(
             f"<tr><td>{group.count}</td><td>{escape(shown(group.example[:300]))}</td>"
             f'<td><a href="/console/conversations/{quote(group.conversation_id, safe="")}">a conversation</a></td></tr>'

@@ -8,9 +8,12 @@ Pages are built with html.escape on every value that comes from a visitor or a s
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from html import escape
+from typing import Any
 from urllib.parse import parse_qs, quote
 
 import sqlalchemy as sa
@@ -168,6 +171,30 @@ def _turn_html(turn: Turn, shown) -> str:
     return "".join(parts)
 
 
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def console_page(admin_only: str | None = None) -> Callable[[Handler], Handler]:
+    """For a console page: sign-in required (else the login page), and admins only when `admin_only` says why.
+
+    The handler gets the session after the request.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def page(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            session = await current_session(request)
+            if session is None:
+                return response.redirect("/console/login", status=303)
+            if admin_only and not session.member.is_admin:
+                return _page("Forbidden", f"{_header(session)}<main><p>{escape(admin_only)}</p></main>", 403)
+            return await handler(request, session, *args, **kwargs)
+
+        return page
+
+    return decorate
+
+
 def console_blueprint(secure_cookies: bool) -> Blueprint:
     """The console's routes; `secure_cookies` marks the session cookie Secure (PUBLIC_URL is https)."""
     console = Blueprint("console")
@@ -206,10 +233,8 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return resp
 
     @console.post("/console/logout", error_format="html")
-    async def logout(request: Request) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def logout(request: Request, session: Session) -> HTTPResponse:
         if not secrets.compare_digest(_form(request).get("csrf_token", ""), session.csrf_token):
             return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
         await in_thread(end_session, engine(request), request.cookies.get(SESSION_COOKIE))
@@ -218,10 +243,8 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return resp
 
     @console.get("/console", error_format="html")
-    async def conversations(request: Request) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def conversations(request: Request, session: Session) -> HTTPResponse:
         try:
             page = max(1, min(int(request.args.get("page", "1")), 10_000))
         except ValueError:
@@ -264,10 +287,8 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return _page("Conversations", body)
 
     @console.get("/console/conversations/<conversation_id:str>", error_format="html")
-    async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def transcript(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         turns = await in_thread(load_transcript, engine(request), conversation_id[:255])
         header = _header(session)
         if turns is None:
@@ -324,12 +345,8 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return await _review_change(request, conversation_id, change)
 
     @console.get("/console/conversations/<conversation_id:str>/erase", error_format="html")
-    async def erase_confirmation(request: Request, conversation_id: str) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
-        if not session.member.is_admin:
-            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can erase.</p></main>", 403)
+    @console_page(admin_only="Only admins can erase.")
+    async def erase_confirmation(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         target = quote(conversation_id, safe="")
         body = f"""{_header(session)}<main><h1>Erase this conversation?</h1>
 <p>Conversation {escape(conversation_id)}: its messages and everything stored with it (sign-ups, enquiries,
@@ -340,12 +357,8 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         return _page("Erase", body)
 
     @console.post("/console/conversations/<conversation_id:str>/erase", error_format="html")
-    async def erase(request: Request, conversation_id: str) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
-        if not session.member.is_admin:
-            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can erase.</p></main>", 403)
+    @console_page(admin_only="Only admins can erase.")
+    async def erase(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         if not secrets.compare_digest(_form(request).get("csrf_token", ""), session.csrf_token):
             return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
         await in_thread(erase_conversation, engine(request), conversation_id[:255], session.member.name)
@@ -457,10 +470,8 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         return response.text(body, content_type=content_type, headers={"Content-Disposition": disposition})
 
     @console.get("/console/export/<fmt:str>", error_format="html")
-    async def export_page(request: Request, fmt: str) -> HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
+    @console_page()
+    async def export_page(request: Request, session: Session, fmt: str) -> HTTPResponse:
         return await _export(request, session.member, fmt, as_json_error=False)
 
     @console.get("/api/export", error_format="json")
@@ -468,13 +479,9 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         return await _export(request, await api_member(request), request.args.get("format", ""), as_json_error=True)
 
     @console.get("/console/audit", error_format="html")
-    async def audit_page(request: Request) -> HTTPResponse:
+    @console_page(admin_only="Only admins can read the audit log.")
+    async def audit_page(request: Request, session: Session) -> HTTPResponse:
         """Admins read who exported, erased, corrected, or changed staff, newest first (the last 500)."""
-        session = await current_session(request)
-        if session is None:
-            return response.redirect("/console/login", status=303)
-        if not session.member.is_admin:
-            return _page("Forbidden", f"{_header(session)}<main><p>Only admins can read the audit log.</p></main>", 403)
 
         def newest() -> list:
             with engine(request).connect() as connection:
