@@ -41,6 +41,7 @@ class StaffMember:
     name: str
     role: str
     created_at: datetime
+    locked_until: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -59,7 +60,13 @@ def _now() -> datetime:
 
 
 def _member(row: sa.engine.Row) -> StaffMember:
-    return StaffMember(id=row.id, name=row.name, role=row.role, created_at=row.created_at)
+    return StaffMember(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        created_at=row.created_at,
+        locked_until=getattr(row, "locked_until", None),
+    )
 
 
 def check_name(name: str) -> str:
@@ -112,15 +119,31 @@ def any_staff(engine: sa.engine.Engine) -> bool:
         return connection.execute(sa.select(staff.c.id).limit(1)).first() is not None
 
 
-def remove_staff(engine: sa.engine.Engine, name: str, actor: str = "cli") -> None:
+def remove_staff(engine: sa.engine.Engine, name: str, actor: str = "cli", keep_an_admin: bool = False) -> None:
+    """Remove a staff member with their tokens and sessions; with `keep_an_admin`, never the last admin."""
     with engine.begin() as connection:
-        row = connection.execute(sa.select(staff.c.id).where(staff.c.name == name)).first()
+        row = connection.execute(sa.select(staff.c.id, staff.c.role).where(staff.c.name == name)).first()
         if row is None:
             raise StaffError(f"there is no staff member named {name!r}")
+        if keep_an_admin and row.role == "admin":
+            admins = connection.execute(sa.select(sa.func.count()).where(staff.c.role == "admin")).scalar_one()
+            if admins <= 1:
+                raise StaffError(f"{name} is the only admin: add another admin first")
         connection.execute(staff_tokens.delete().where(staff_tokens.c.staff_id == row.id))
         connection.execute(staff_sessions.delete().where(staff_sessions.c.staff_id == row.id))
         connection.execute(staff.delete().where(staff.c.id == row.id))
         audit(connection, actor, "staff.remove", name)
+
+
+def unlock_staff(engine: sa.engine.Engine, name: str, actor: str = "cli") -> None:
+    """Lift a lock from repeated failed sign-ins before it runs out."""
+    with engine.begin() as connection:
+        updated = connection.execute(
+            staff.update().where(staff.c.name == name).values(failed_logins=0, locked_until=None)
+        )
+        if updated.rowcount == 0:
+            raise StaffError(f"there is no staff member named {name!r}")
+        audit(connection, actor, "staff.unlock", name)
 
 
 def _token_digest(token: str) -> str:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from bot.console.activity import Activity
+
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # North American and international phone numbers: at least 7 digits with the usual separators.
 PHONE = re.compile(r"(?<![\w])(\+?\d[\d\s().-]{5,}\d)(?![\w])")
 HIDDEN_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
+FALLBACK_ACTIONS = {"action_fallback_topics", "action_core_fallback"}
+# Outcomes read off the events themselves (the app's own records are in bot/console/activity.py).
+DONATION_LINK_SHOWN = "Donation link shown"
+SAFETY_ANSWER_GIVEN = "Safety answer given"
+FALLBACK = "Fallback: not understood"
 
 
 def mask_personal_details(text: str) -> str:
@@ -35,6 +43,22 @@ class Turn:
     replies: list[str] = field(default_factory=list)
     # Actions run and slots set, shown folded away.
     steps: list[str] = field(default_factory=list)
+    # What the turn led to: outcomes seen in the events, then the app's records (feedback, clicks, sign-ups…).
+    outcomes: list[str] = field(default_factory=list)
+    activity: list[Activity] = field(default_factory=list)
+
+    def mark(self, outcome: str) -> None:
+        if outcome not in self.outcomes:
+            self.outcomes.append(outcome)
+
+
+def attach_activity(turns: list[Turn], activities: list[Activity]) -> None:
+    """Put each record under the last turn that began before it (the first turn when it is older than all)."""
+    if not turns:
+        return
+    starts = [turn.at for turn in turns]
+    for activity in activities:
+        turns[max(0, bisect_right(starts, activity.at) - 1)].activity.append(activity)
 
 
 def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn] | None:
@@ -68,6 +92,8 @@ def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn
                     entities=[f"{e.get('entity')}={e.get('value')}" for e in parse.get("entities") or []],
                 )
             )
+            if intent.get("name") == "nlu_fallback":
+                turns[-1].mark(FALLBACK)
             continue
         if not turns:
             turns.append(Turn(at=at))
@@ -75,9 +101,16 @@ def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn
         if row.type_name == "bot":
             buttons = (data.get("data") or {}).get("buttons") or []
             titles = " ".join(f"[{b.get('title')}]" for b in buttons if isinstance(b, dict))
-            turn.replies.append((str(data.get("text") or "") + (f"\n{titles}" if titles else "")).strip())
+            reply = (str(data.get("text") or "") + (f"\n{titles}" if titles else "")).strip()
+            turn.replies.append(reply)
+            if "/go/donate" in reply:
+                turn.mark(DONATION_LINK_SHOWN)
         elif row.type_name == "action" and data.get("name") not in HIDDEN_ACTIONS:
             turn.steps.append(f"action {data.get('name')}")
+            if data.get("name") == "action_safety_help":
+                turn.mark(SAFETY_ANSWER_GIVEN)
+            elif data.get("name") in FALLBACK_ACTIONS:
+                turn.mark(FALLBACK)
         elif row.type_name == "slot":
             turn.steps.append(f"slot {data.get('name')} = {json.dumps(data.get('value'))}")
         elif row.type_name == "active_loop":

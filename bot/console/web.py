@@ -23,13 +23,14 @@ from sanic.response import HTTPResponse
 
 from bot.console.access import SESSION_COOKIE, api_member, current_session, engine, in_thread
 from bot.console.accounts import StaffMember, audit, check_login, login_delay, member_for_token
+from bot.console.activity import load_activity
 from bot.console.conversation_list import OUTCOME_LABELS, PAGE_SIZE, FilterError, Filters, list_conversations
 from bot.console.corrections import correction_form_html, corrections_by_event, domain_intents
 from bot.console.erase import erase_conversation, erased_anything
 from bot.console.export import conversation_ids, export_csv, export_jsonl
 from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, remove_tag, review_of, save_review
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, start_session
-from bot.console.transcripts import Turn, load_transcript, mask_personal_details
+from bot.console.transcripts import Turn, attach_activity, load_transcript, mask_personal_details
 from bot.storage.app_db import audit_log
 
 LOGIN_CSRF_COOKIE = "ijm_console_login"
@@ -51,6 +52,9 @@ table{{border-collapse:collapse;width:100%;background:#fff}}
 th,td{{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd}}
 label{{display:block;margin:.6rem 0 .2rem}} input{{font:inherit;padding:.4rem;width:18rem;max-width:100%}}
 button{{font:inherit;padding:.4rem 1rem;margin-top:.8rem}} .error{{color:#a00000}} header button{{margin:0}}
+.outcomes{{list-style:none;padding:0;margin:.2rem 0}}
+.outcomes li{{display:inline-block;background:#e6eef7;border-radius:1rem;padding:.1rem .7rem;margin:.1rem .2rem 0 0}}
+.outcomes li.feedback_down{{background:#fbe4e4}}
 </style></head><body>{body}</body></html>"""
     return response.html(html, status=status, headers={"Content-Security-Policy": CONSOLE_POLICY})
 
@@ -140,7 +144,7 @@ def _header(session: Session) -> str:
     return f"""<header><strong>IJM assistant console</strong>
 <nav aria-label="Console"><a href="/console">Conversations</a> · <a href="/console/analytics">Analytics</a> ·
 <a href="/console/corrections">Corrections</a> · <a href="/console/unanswered">Unanswered</a>
-{'· <a href="/console/audit">Audit log</a>' if member.is_admin else ""}</nav>
+{'· <a href="/console/staff">Staff</a> · <a href="/console/audit">Audit log</a>' if member.is_admin else ""}</nav>
 <form method="post" action="/console/logout"><span>{escape(member.name)} ({escape(member.role)})</span>
 <input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
 <button type="submit">Sign out</button></form></header>"""
@@ -162,6 +166,13 @@ def _turn_html(turn: Turn, shown) -> str:
         )
     for reply in turn.replies:
         parts.append(f"<p><strong>Assistant</strong><br>{escape(shown(reply)).replace(chr(10), '<br>')}</p>")
+    if turn.outcomes or turn.activity:
+        items = [f'<li class="outcome">{escape(outcome)}</li>' for outcome in turn.outcomes]
+        items += [
+            f'<li class="activity {escape(a.kind)}">{escape(shown(a.label))} <small>{a.at:%H:%M:%S}</small></li>'
+            for a in turn.activity
+        ]
+        parts.append(f'<ul class="outcomes" aria-label="What this led to">{"".join(items)}</ul>')
     if turn.steps:
         steps = "".join(f"<li>{escape(shown(step))}</li>" for step in turn.steps)
         parts.append(
@@ -169,6 +180,14 @@ def _turn_html(turn: Turn, shown) -> str:
         )
     parts.append("</section>")
     return "".join(parts)
+
+
+def transcript_with_activity(db: sa.engine.Engine, conversation_id: str) -> list[Turn] | None:
+    """The transcript with feedback, clicks, sign-ups and leads placed under the turns they followed."""
+    turns = load_transcript(db, conversation_id)
+    if turns is not None:
+        attach_activity(turns, load_activity(db, conversation_id))
+    return turns
 
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
@@ -289,7 +308,7 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
     @console.get("/console/conversations/<conversation_id:str>", error_format="html")
     @console_page()
     async def transcript(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
-        turns = await in_thread(load_transcript, engine(request), conversation_id[:255])
+        turns = await in_thread(transcript_with_activity, engine(request), conversation_id[:255])
         header = _header(session)
         if turns is None:
             return _page(
@@ -412,7 +431,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         member = await api_member(request)
         if member is None:
             return response.json({"error": "unauthorized", "detail": "sign in or send a staff API token"}, 401)
-        turns = await in_thread(load_transcript, engine(request), conversation_id[:255])
+        turns = await in_thread(transcript_with_activity, engine(request), conversation_id[:255])
         if turns is None:
             return response.json({"error": "not_found", "detail": "there is no such conversation"}, 404)
         shown = _shown_for(member)
@@ -428,6 +447,10 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
                         "entities": turn.entities,
                         "replies": [shown(reply) for reply in turn.replies],
                         "steps": [shown(step) for step in turn.steps],
+                        "outcomes": turn.outcomes,
+                        "activity": [
+                            {"at": a.at.isoformat(), "kind": a.kind, "label": shown(a.label)} for a in turn.activity
+                        ],
                     }
                     for turn in turns
                 ],

@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 from bot.console.analytics_web import analytics_blueprint
 from bot.console.corrections_web import corrections_blueprint
 from bot.console.retention import purge
+from bot.console.staff_web import staff_blueprint
 from bot.console.web import console_blueprint
 from bot.content.links import links
 from bot.donations.content import donate_content
@@ -175,6 +176,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(console_blueprint(secure_cookies=settings.public_url.startswith("https://")))
     app.blueprint(analytics_blueprint())
     app.blueprint(corrections_blueprint())
+    app.blueprint(staff_blueprint())
 
     @app.middleware("response")
     async def security_headers(_: Request, resp: HTTPResponse) -> None:
