@@ -15,6 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.never_silent import never_silent
 from bot.channels.validation import ChatMessage, InvalidMessage, parse_rest_body
 from bot.settings import Settings
 
@@ -24,7 +25,7 @@ class RestInput(RasaRestInput):
         self.max_message_chars = max_message_chars or Settings.from_env().max_message_chars
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(never_silent(on_new_message))
 
         @blueprint.middleware("request")
         async def check_message(request: Request) -> HTTPResponse | None:

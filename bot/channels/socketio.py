@@ -14,6 +14,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from bot.channels.never_silent import never_silent
 from bot.channels.validation import InvalidMessage, clean_text
 from bot.content.assistant import assistant_content
 from bot.settings import Settings
@@ -27,7 +28,7 @@ class SocketIOInput(RasaSocketIOInput):
         self.allowed_origins = list(settings.allowed_origins)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(never_silent(on_new_message))
         sio = self.sio
         # Checked by engine.io on every request that carries an Origin header (browsers always send one).
         sio.eio.cors_allowed_origins = self.allowed_origins

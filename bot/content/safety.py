@@ -24,3 +24,11 @@ def safety_answer(directory: Path = CONTENT_DIR) -> SafetyAnswer:
         )
     except (KeyError, TypeError) as error:
         raise ContentError(f"safety.yml is missing or has a malformed entry: {error}") from None
+
+
+def emergency_number(directory: Path = CONTENT_DIR) -> str:
+    """The number to call in immediate danger (safety.yml `numbers.emergency`)."""
+    try:
+        return str(load("safety", directory)["numbers"]["emergency"])
+    except (KeyError, TypeError) as error:
+        raise ContentError(f"safety.yml has no numbers.emergency: {error}") from None
