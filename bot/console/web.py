@@ -52,6 +52,8 @@ table{{border-collapse:collapse;width:100%;background:#fff}}
 th,td{{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd}}
 label{{display:block;margin:.6rem 0 .2rem}} input{{font:inherit;padding:.4rem;width:18rem;max-width:100%}}
 button{{font:inherit;padding:.4rem 1rem;margin-top:.8rem}} .error{{color:#a00000}} header button{{margin:0}}
+header a{{color:#fff}} header nav a:focus-visible{{outline:2px solid #fff}}
+input[type=checkbox]{{width:auto}} form.inline{{display:inline}} form.inline button{{margin:0 0 0 .3rem}}
 .outcomes{{list-style:none;padding:0;margin:.2rem 0}}
 .outcomes li{{display:inline-block;background:#e6eef7;border-radius:1rem;padding:.1rem .7rem;margin:.1rem .2rem 0 0}}
 .outcomes li.feedback_down{{background:#fbe4e4}}
@@ -176,7 +178,8 @@ def _turn_html(turn: Turn, shown) -> str:
     if turn.steps:
         steps = "".join(f"<li>{escape(shown(step))}</li>" for step in turn.steps)
         parts.append(
-            f"<details><summary>{len(turn.steps)} actions and slot changes</summary><ul>{steps}</ul></details>"
+            f"<details><summary>{len(turn.steps)} {'step' if len(turn.steps) == 1 else 'steps'} (actions and slot "
+            f"changes)</summary><ul>{steps}</ul></details>"
         )
     parts.append("</section>")
     return "".join(parts)

@@ -59,6 +59,11 @@ def create_app(settings: Settings) -> Sanic:
         """Alive: the process answers. (Readiness of the whole system is /readyz, issue #7.)"""
         return response.json({"status": "ok"})
 
+    @app.get("/favicon.ico")
+    async def favicon(_: Request) -> HTTPResponse:
+        """No icon: an empty answer browsers cache, rather than a 404 in every page's console."""
+        return response.empty(status=204, headers={"Cache-Control": "public, max-age=86400"})
+
     # The demo page may load only from here and talk only to here and the Rasa server (nothing from a CDN).
     rasa_origin = origin_of(settings.rasa_url)
     socket_origin = rasa_origin.replace("http", "ws", 1)

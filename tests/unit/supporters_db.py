@@ -57,3 +57,19 @@ def migrated_database(kind: str, tmp_path: Path) -> Iterator[str]:
     with postgres_schema() as url:
         upgrade(url)
         yield url
+
+
+@contextmanager
+def empty_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A database of `kind` ("sqlite" or "postgresql") with nothing in it yet (for `ijm-bot migrate`); yields its
+    URL. Engines that `engine_for` made for it are disposed of before the PostgreSQL schema is dropped."""
+    if kind == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    from bot.supporters.records import engine_for
+
+    with postgres_schema() as url:
+        try:
+            yield url
+        finally:
+            engine_for(url).dispose()

@@ -1,4 +1,5 @@
-"""Signing in to the staff console on the real web app (`python -m bot.web` on a free port, fresh SQLite)."""
+"""Signing in to the staff console on the real web app (`python -m bot.web` on a free port), on a fresh SQLite
+database and on PostgreSQL (a throw-away schema; skipped when no server answers on 127.0.0.1:5432)."""
 
 from __future__ import annotations
 
@@ -13,59 +14,39 @@ import sqlalchemy as sa
 
 from bot.console.accounts import MAX_FAILED_LOGINS, add_staff, issue_token
 from bot.storage.app_db import feedback
-from bot.storage.migrate import upgrade
 from tests.e2e.harness import running_web_app
+from tests.unit.rasa_events import action, add_events, bot, ensure_events_table, slot, user
+from tests.unit.supporters_db import migrated_database
 
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def console(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("console")
-    database_url = f"sqlite:///{workdir}/ijm.db"
-    upgrade(database_url)
-    engine = sa.create_engine(database_url)
-    add_staff(engine, "amira", "admin", PASSWORD)
-    add_staff(engine, "locky", "viewer", PASSWORD)
-    # A conversation in Rasa's events table, as the tracker store writes it (with a script in the first message).
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
-                " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-            )
-        )
+    with migrated_database(request.param, workdir) as database_url:
+        engine = sa.create_engine(database_url)
+        add_staff(engine, "amira", "admin", PASSWORD)
+        add_staff(engine, "locky", "viewer", PASSWORD)
+        # A conversation in Rasa's events table, as the tracker store writes it (with a script in the first message).
+        ensure_events_table(engine)
         events = [
-            (
-                "user",
-                {
-                    "text": "<script>alert(1)</script> hi",
-                    "parse_data": {"intent": {"name": "greet", "confidence": 0.93}},
-                },
+            user("<script>alert(1)</script> hi", "greet", 0.93),
+            bot("Hello!"),
+            user(
+                "I'm kim@example.org, call 416-555-0199",
+                "subscribe_newsletter",
+                0.81,
+                entities=[{"entity": "place", "value": "Toronto"}],
             ),
-            ("bot", {"text": "Hello!"}),
-            (
-                "user",
-                {
-                    "text": "I'm kim@example.org, call 416-555-0199",
-                    "parse_data": {
-                        "intent": {"name": "subscribe_newsletter", "confidence": 0.81},
-                        "entities": [{"entity": "place", "value": "Toronto"}],
-                    },
-                },
-            ),
-            ("action", {"name": "newsletter_form"}),
-            ("slot", {"name": "newsletter_email", "value": "kim@example.org"}),
-            ("bot", {"text": "Thanks!"}),
+            action("newsletter_form"),
+            slot("newsletter_email", "kim@example.org"),
+            bot("Thanks!"),
         ]
-        for i, (kind, data) in enumerate(events):
-            connection.execute(
-                sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('c-1', :t, :ts, :d)"),
-                {"t": kind, "ts": 1_800_000_000 + i, "d": json.dumps(data)},
-            )
-    with running_web_app(workdir, database_url) as url:
-        yield url, engine
-    engine.dispose()
+        add_events(engine, "c-1", events, start=1_800_000_000)
+        with running_web_app(workdir, database_url) as url:
+            yield url, engine
+        engine.dispose()
 
 
 def sign_in(url: str, name: str, password: str) -> tuple[requests.Session, requests.Response]:
@@ -163,7 +144,7 @@ def test_a_transcript_shows_each_message_with_its_intent_and_folds_the_steps_awa
     assert page.status_code == 200
     assert "greet 0.93" in page.text and "subscribe_newsletter 0.81" in page.text and "place=Toronto" in page.text
     assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
-    assert "<details><summary>2 actions and slot changes</summary>" in page.text
+    assert "<details><summary>2 steps (actions and slot changes)</summary>" in page.text
     assert page.text.count('action="/console/corrections"') == 2  # a correction form under each visitor message
     assert 'href="/console/analytics"' in page.text
     assert "kim@example.org" in page.text and "416-555-0199" in page.text  # an admin sees them
@@ -182,11 +163,7 @@ def test_a_viewer_sees_e_mail_addresses_and_phone_numbers_masked(console):
 
 
 def add_conversation(engine, conversation_id: str) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', 1, :d)"),
-            {"s": conversation_id, "d": json.dumps({"text": "please forget me"})},
-        )
+    add_events(engine, conversation_id, [user("please forget me")], start=1)
 
 
 def events_of(engine, conversation_id: str) -> int:
@@ -303,11 +280,7 @@ def test_a_search_for_wildcards_matches_them_literally(console):
 
 def test_admins_export_the_filtered_conversations_as_csv_and_jsonl_and_it_is_audited(console):
     url, engine = console
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('formula', 'user', 5, :d)"),
-            {"d": json.dumps({"text": '=HYPERLINK("http://evil")', "parse_data": {"intent": {"name": "greet"}}})},
-        )
+    add_events(engine, "formula", [user('=HYPERLINK("http://evil")', "greet")], start=5)
     admin = {"Authorization": f"Bearer {issue_token(engine, 'amira')}"}
     csv_text = requests.get(f"{url}/api/export?format=csv&q=hyperlink", headers=admin, timeout=10).text
     assert csv_text.splitlines()[0] == "conversation_id,time,speaker,text,intent,confidence"
@@ -344,29 +317,14 @@ def test_admins_read_the_audit_log_and_viewers_cannot(console):
 def test_the_list_shows_outcomes_and_filters_by_intent_action_confidence_feedback_and_outcome(console):
     url, engine = console
     now = time.time()
+    add_events(engine, "unsure", [user("hmm whats this", "nlu_fallback", 0.2), action("action_fallback_topics")], now)
+    giving = [
+        user("i want to give", "donate", 0.99),
+        action("action_donate"),
+        bot("Give here: http://x/go/donate?c=giver"),
+    ]
+    add_events(engine, "giver", giving, now)
     with engine.begin() as connection:
-
-        def said(text: str, intent: str, confidence: float) -> dict:
-            return {"text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}}}
-
-        rows = [
-            ("unsure", "user", said("hmm whats this", "nlu_fallback", 0.2)),
-            ("unsure", "action", {"name": "action_fallback_topics"}),
-            ("giver", "user", said("i want to give", "donate", 0.99)),
-            ("giver", "action", {"name": "action_donate"}),
-            ("giver", "bot", {"text": "Give here: http://x/go/donate?c=giver"}),
-        ]  # fmt: skip
-        for sender, kind, data in rows:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                    "VALUES (:s, :t, :ts, :i, :a, :d)"
-                ),
-                {
-                    "s": sender, "t": kind, "ts": now, "d": json.dumps(data),
-                    "i": (data.get("parse_data") or {}).get("intent", {}).get("name"), "a": data.get("name"),
-                },
-            )  # fmt: skip
         connection.execute(
             feedback.insert().values(
                 conversation_id="giver", rating="down", message_text="x", created_at=datetime.now(timezone.utc)

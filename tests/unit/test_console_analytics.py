@@ -15,6 +15,7 @@ from bot.console.accounts import add_staff, issue_token
 from bot.console.analytics import Chart, defuse, parse_range, to_csv
 from bot.storage.app_db import enquiries, feedback, link_clicks, newsletter_records
 from tests.e2e.harness import running_web_app
+from tests.unit.rasa_events import action, add_events, bot, ensure_events_table, user
 from tests.unit.supporters_db import migrated_database
 
 PASSWORD = "a long enough password"
@@ -28,36 +29,28 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)
 
 
-def user(intent: str, text: str = "hi") -> tuple:
-    return ("user", intent, None, {"text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.9}}})
-
-
-def action(name: str) -> tuple:
-    return ("action", None, name, {"name": name})
-
-
-def bot(text: str) -> tuple:
-    return ("bot", None, None, {"text": text})
+def said(intent: str, text: str = "hi") -> tuple:
+    return user(text, intent)
 
 
 # (conversation, day, events in order): two days, plus one conversation long before the range.
 CONVERSATIONS = [
-    ("c-a", DAY_1, [user("greet"), bot("Hello!"), user("donate"), bot("Give here: https://x.test/go/donate?c=c-a")]),
+    ("c-a", DAY_1, [said("greet"), bot("Hello!"), said("donate"), bot("Give here: https://x.test/go/donate?c=c-a")]),
     (
         "c-b",
         DAY_1,
         [
-            user("nlu_fallback", "<script>alert(1)</script>"),
+            said("nlu_fallback", "<script>alert(1)</script>"),
             action("action_fallback_topics"),
             bot("Sorry?"),
-            user(XSS_INTENT),
+            said(XSS_INTENT),
             action("action_listen"),
-            user("=SUM(A1)"),
+            said("=SUM(A1)"),
         ],
     ),
-    ("c-c", DAY_2, [user("greet"), action("action_core_fallback"), user("donate"), bot("Thanks for asking")]),
-    ("c-a", DAY_2, [user("thanks")]),
-    ("c-old", DAY_1 - timedelta(days=5), [user("donate"), bot("/go/donate")]),
+    ("c-c", DAY_2, [said("greet"), action("action_core_fallback"), said("donate"), bot("Thanks for asking")]),
+    ("c-a", DAY_2, [said("thanks")]),
+    ("c-old", DAY_1 - timedelta(days=5), [said("donate"), bot("/go/donate")]),
 ]
 
 
@@ -65,37 +58,16 @@ CONVERSATIONS = [
 def app(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("analytics")
     with migrated_database(request.param, workdir) as database_url:
-        yield from run_app(workdir, database_url, request.param)
+        yield from run_app(workdir, database_url)
 
 
-def run_app(workdir, database_url: str, kind: str):
+def run_app(workdir, database_url: str):
     engine = sa.create_engine(database_url)
-    key = "SERIAL" if kind == "postgresql" else "INTEGER"  # as Rasa's tracker store makes it: ids in order
     add_staff(engine, "amira", "admin", PASSWORD)
+    ensure_events_table(engine)
+    for conversation, day, events in CONVERSATIONS:
+        add_events(engine, conversation, events, start=at(day, 10).timestamp(), step=1.5)
     with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                f"CREATE TABLE events (id {key} PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
-                " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-            )
-        )
-        for conversation, day, events in CONVERSATIONS:
-            start = at(day, 10).timestamp()
-            for i, (kind, intent, action_name, data) in enumerate(events):
-                connection.execute(
-                    sa.text(
-                        "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data)"
-                        " VALUES (:s, :t, :ts, :i, :a, :d)"
-                    ),
-                    {
-                        "s": conversation,
-                        "t": kind,
-                        "ts": start + i * 1.5,
-                        "i": intent,
-                        "a": action_name,
-                        "d": json.dumps(data),
-                    },
-                )
         connection.execute(
             link_clicks.insert(),
             [

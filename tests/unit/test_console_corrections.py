@@ -1,8 +1,8 @@
-"""Intent corrections, their training export and the unanswered questions, on the real web app (fresh SQLite)."""
+"""Intent corrections, their training export and the unanswered questions, on the real web app, over a fresh SQLite
+database and over PostgreSQL (a throw-away schema; skipped when no server answers on 127.0.0.1:5432)."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -22,63 +22,39 @@ from bot.console.corrections import (
     training_yaml,
 )
 from bot.storage.app_db import audit_log
-from bot.storage.migrate import upgrade
 from tests.e2e.harness import running_web_app
+from tests.unit.rasa_events import add_events, bot, ensure_events_table, user
+from tests.unit.supporters_db import migrated_database
 
 PASSWORD = "a long enough password"
 SCRIPT = "<script>alert(1)</script> weather"
 
 
-def events_table(engine: sa.engine.Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255)"
-                " NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-            )
-        )
-
-
 def add_message(engine: sa.engine.Engine, sender: str, text: str, intent: str) -> int:
     """A visitor message as Rasa's tracker store writes it (now), returning its events row id."""
-    data = {"text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.3}}}
-    with engine.begin() as connection:
-        result = connection.execute(
-            sa.text(
-                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data) "
-                "VALUES (:s, 'user', :ts, :i, :d)"
-            ),
-            {"s": sender, "ts": time.time(), "i": intent, "d": json.dumps(data)},
-        )
-        return result.lastrowid
+    return add_events(engine, sender, [user(text, intent, 0.3)])[0]
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def console(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("corrections")
-    database_url = f"sqlite:///{workdir}/ijm.db"
-    upgrade(database_url)
-    engine = sa.create_engine(database_url)
-    add_staff(engine, "amira", "admin", PASSWORD)
-    add_staff(engine, "vera", "viewer", PASSWORD)
-    events_table(engine)
-    ids = {
-        "weather-1": add_message(engine, "c-1", "whats the weather?", "nlu_fallback"),
-        "weather-2": add_message(engine, "c-2", "What's the weather", "out_of_scope"),
-        "script": add_message(engine, "c-3", SCRIPT, "nlu_fallback"),
-        "donate": add_message(engine, "c-3", "how do I give monthly", "greet"),
-    }
-    with engine.begin() as connection:  # an old one, outside the default 30 days, and a bot reply
-        connection.execute(
-            sa.text(
-                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data) VALUES "
-                "('c-old', 'user', :old, 'nlu_fallback', :d), ('c-1', 'bot', :now, NULL, '{\"text\": \"Sorry\"}')"
-            ),
-            {"d": json.dumps({"text": "an old question"}), "now": time.time(), "old": time.time() - 100 * 86400},
-        )
-    with running_web_app(workdir, database_url) as url:
-        yield url, engine, ids, database_url
-    engine.dispose()
+    with migrated_database(request.param, workdir) as database_url:
+        engine = sa.create_engine(database_url)
+        add_staff(engine, "amira", "admin", PASSWORD)
+        add_staff(engine, "vera", "viewer", PASSWORD)
+        ensure_events_table(engine)
+        ids = {
+            "weather-1": add_message(engine, "c-1", "whats the weather?", "nlu_fallback"),
+            "weather-2": add_message(engine, "c-2", "What's the weather", "out_of_scope"),
+            "script": add_message(engine, "c-3", SCRIPT, "nlu_fallback"),
+            "donate": add_message(engine, "c-3", "how do I give monthly", "greet"),
+        }
+        # an old one, outside the default 30 days, and a bot reply
+        add_events(engine, "c-old", [user("an old question", "nlu_fallback", 0.3)], start=time.time() - 100 * 86400)
+        add_events(engine, "c-1", [bot("Sorry")])
+        with running_web_app(workdir, database_url) as url:
+            yield url, engine, ids, database_url
+        engine.dispose()
 
 
 def sign_in(url: str, name: str) -> tuple[requests.Session, str]:

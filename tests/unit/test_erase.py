@@ -1,4 +1,5 @@
-"""Erasing a conversation: `ijm-bot forget`, and what erase_conversation removes (and keeps), on SQLite."""
+"""Erasing a conversation: `ijm-bot forget`, and what erase_conversation removes (and keeps), on SQLite and on
+PostgreSQL (a throw-away schema; skipped when no server answers on 127.0.0.1:5432)."""
 
 from __future__ import annotations
 
@@ -24,26 +25,16 @@ from bot.storage.app_db import (
 )
 from bot.supporters.delivery_config import DeliveryConfig
 from bot.supporters.records import Origin, engine_for, record_enquiry, subscribe
-from tests.unit.supporters_db import sqlite_url
+from tests.unit.rasa_events import add_events, bot, ensure_events_table, user
+from tests.unit.supporters_db import empty_database
 
 WEBHOOKS = DeliveryConfig("http://127.0.0.1:9/newsletter", "http://127.0.0.1:9/leads", None)
 
 
 def store_conversation(engine, conversation_id: str, email: str) -> None:
     """A conversation as the assistant leaves it: events, a sign-up, an enquiry (both queued), a click, feedback."""
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,"
-                " type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255),"
-                " action_name VARCHAR(255), data TEXT)"
-            )
-        )
-        for kind in ("user", "bot"):
-            connection.execute(
-                sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, 1, :d)"),
-                {"s": conversation_id, "t": kind, "d": json.dumps({"text": f"hi from {email}"})},
-            )
+    ensure_events_table(engine)
+    add_events(engine, conversation_id, [user(f"hi from {email}"), bot(f"hi from {email}")], start=1, step=0)
     origin = Origin(conversation_id, "rest")
     subscribe(engine, email=email, first_name="Kim", consent_text="I agree", origin=origin, delivery=WEBHOOKS)
     record_enquiry(
@@ -82,12 +73,12 @@ def count(engine, table, conversation_id: str | None = None) -> int:
         return connection.execute(query).scalar_one()
 
 
-@pytest.fixture
-def engine(tmp_path, monkeypatch):
-    url = sqlite_url(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", url)
-    assert main(["migrate"]) == 0
-    return engine_for(url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path, monkeypatch):
+    with empty_database(request.param, tmp_path) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        assert main(["migrate"]) == 0
+        yield engine_for(url)
 
 
 def test_erasing_removes_every_row_of_that_conversation_and_nothing_else(engine):

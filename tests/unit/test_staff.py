@@ -1,4 +1,5 @@
-"""Staff accounts (bot/console/accounts.py) and `ijm-bot staff`, on a migrated temporary SQLite database."""
+"""Staff accounts (bot/console/accounts.py) and `ijm-bot staff`, on a migrated temporary SQLite database and on
+PostgreSQL (a throw-away schema; skipped when no server answers on 127.0.0.1:5432)."""
 
 from __future__ import annotations
 
@@ -24,18 +25,18 @@ from bot.console.accounts import (
 )
 from bot.storage.app_db import audit_log, staff, staff_tokens
 from bot.supporters.records import engine_for
-from tests.unit.supporters_db import sqlite_url
+from tests.unit.supporters_db import empty_database
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def engine(tmp_path, monkeypatch):
-    url = sqlite_url(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", url)
-    assert main(["migrate"]) == 0
-    return engine_for(url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path, monkeypatch):
+    with empty_database(request.param, tmp_path) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        assert main(["migrate"]) == 0
+        yield engine_for(url)
 
 
 def test_a_password_is_stored_only_as_an_argon2_hash(engine):
