@@ -89,3 +89,12 @@ lock:
 
 clean:
 	rm -rf $(VENV) var/test-results .rasa
+
+# The console's "Scale" benchmark (a benchmark, not a test): fills the PostgreSQL database BENCH_DATABASE_URL with
+# 100,000 conversations (about 2 million events) unless it is filled already, then times the conversation list
+# and the statistics on the real web app; report in bench/results/console-scale.md, fails if a median is >= 300 ms.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ijm_bench
+.PHONY: bench-console
+bench-console: $(STAMP)
+	$(BIN)/python -m bench.console_data --if-empty $(BENCH_DATABASE_URL)
+	$(BIN)/python -m bench.console_scale $(BENCH_DATABASE_URL)

@@ -1,8 +1,9 @@
 """The console's analytics (issue #6): what the charts on /console/analytics, their CSV files and /api/stats show.
 
 Each chart is a list of rows: a label (a day, an intent, a step, a kind) and its value(s). Days are UTC. The
-queries are plain SQL with bound parameters that run on SQLite and PostgreSQL; the only part chosen by the
-database is how an epoch timestamp becomes a day number (a constant, never user input).
+queries are plain SQL with bound parameters that run on SQLite and PostgreSQL. Those about conversations read the
+console's summary of Rasa's `events` per conversation and UTC day (bot/console/summary.py), not `events` itself,
+so that a year of two million events answers quickly.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.console.summary import catch_up
 from bot.storage.app_db import UtcDateTime
 
 DAY_SECONDS = 86_400
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 TOP_INTENTS = 15
-FALLBACK_INTENT = "nlu_fallback"
-FALLBACK_ACTIONS = ("action_core_fallback", "action_fallback_topics")
 LEAD_KINDS = ("fundraiser", "media", "message")
 
 Row = tuple[Any, ...]
@@ -131,98 +131,94 @@ def to_csv(chart: Chart) -> str:
 # --- queries ----------------------------------------------------------------------------------------------------
 
 
-def _day_of_timestamp(engine: sa.engine.Engine) -> str:
-    """SQL for the UTC day number of events.timestamp (a float epoch, never negative here)."""
-    if engine.dialect.name == "postgresql":
-        return "CAST(FLOOR(timestamp / 86400) AS BIGINT)"
-    return "CAST(timestamp / 86400 AS INTEGER)"
+def _days(period: DateRange) -> dict[str, int]:
+    """The range as day numbers (days since 1970-01-01 UTC), both included."""
+    epoch = date(1970, 1, 1)
+    return {"first": (period.first - epoch).days, "last": (period.last - epoch).days}
 
 
-def _epochs(period: DateRange) -> dict[str, float]:
-    return {"start": period.start.timestamp(), "end": period.end.timestamp()}
+def _summary(engine: sa.engine.Engine) -> bool:
+    """Bring the console's summary of `events` up to date (bot/console/summary.py); False when there are no
+    events at all. The charts read the summary's conversation-days: ranges are whole UTC days, so counting by day
+    is exactly counting by timestamp."""
+    if not sa.inspect(engine).has_table("events"):
+        return False
+    catch_up(engine)
+    return True
 
 
-def _has_events(engine: sa.engine.Engine) -> bool:
-    return sa.inspect(engine).has_table("events")
+def _conversation_days(engine: sa.engine.Engine, period: DateRange) -> dict[str, tuple[int, int, int]]:
+    """day → (conversations in which the visitor wrote that day, their messages, those not understood)."""
+    query = sa.text(
+        "SELECT day, COUNT(*) AS conversations, SUM(messages) AS n, SUM(fallbacks) AS fallbacks "
+        "FROM console_conversation_days WHERE day >= :first AND day <= :last AND messages > 0 GROUP BY day"
+    )
+    with engine.connect() as connection:
+        return {
+            day_label(row.day): (int(row.conversations), int(row.n), int(row.fallbacks or 0))
+            for row in connection.execute(query, _days(period))
+        }
+
+
+def _activity_charts(per_day: dict[str, tuple[int, int, int]], period: DateRange) -> tuple[list[Row], ...]:
+    """(day, conversations), (day, messages) and (day, fallback rate) rows of every day of the range."""
+    rows = fill_days(period, per_day, (0, 0, 0))
+    return (
+        [(day, c) for day, c, _, _ in rows],
+        [(day, m) for day, _, m, _ in rows],
+        [(day, share(f, m)) for day, _, m, f in rows],
+    )
 
 
 def conversations_and_messages(engine: sa.engine.Engine, period: DateRange) -> tuple[list[Row], list[Row]]:
     """(day, conversations in which the visitor wrote that day) and (day, visitor messages that day)."""
-    counts: dict[str, tuple[int, int]] = {}
-    if _has_events(engine):
-        query = sa.text(
-            f"SELECT {_day_of_timestamp(engine)} AS day, COUNT(DISTINCT sender_id) AS conversations, COUNT(*) AS n "
-            "FROM events WHERE type_name = 'user' AND timestamp >= :start AND timestamp < :end GROUP BY 1"
-        )
-        with engine.connect() as connection:
-            for row in connection.execute(query, _epochs(period)):
-                counts[day_label(row.day)] = (int(row.conversations), int(row.n))
-    rows = fill_days(period, counts, (0, 0))
-    return [(day, c) for day, c, _ in rows], [(day, m) for day, _, m in rows]
+    per_day = _conversation_days(engine, period) if _summary(engine) else {}
+    conversations, messages, _ = _activity_charts(per_day, period)
+    return conversations, messages
 
 
-def top_intents(engine: sa.engine.Engine, period: DateRange, limit: int = TOP_INTENTS) -> list[Row]:
+def top_intents(
+    engine: sa.engine.Engine, period: DateRange, limit: int = TOP_INTENTS, summarised: bool | None = None
+) -> list[Row]:
     """(intent, visitor messages), most frequent first."""
-    if not _has_events(engine):
+    if not (_summary(engine) if summarised is None else summarised):
         return []
     query = sa.text(
-        "SELECT intent_name, COUNT(*) AS n FROM events WHERE type_name = 'user' AND intent_name IS NOT NULL "
-        "AND timestamp >= :start AND timestamp < :end GROUP BY intent_name ORDER BY n DESC, intent_name LIMIT :limit"
+        "SELECT intent_name, SUM(messages) AS n FROM console_conversation_intents WHERE day >= :first "
+        "AND day <= :last GROUP BY intent_name ORDER BY n DESC, intent_name LIMIT :limit"
     )
     with engine.connect() as connection:
-        rows = [(row.intent_name, int(row.n)) for row in connection.execute(query, {**_epochs(period), "limit": limit})]
+        rows = [(row.intent_name, int(row.n)) for row in connection.execute(query, {**_days(period), "limit": limit})]
     return sorted(rows, key=lambda row: (-row[1], row[0]))  # ties by code point, whatever the database's collation
 
 
 def fallback_rate(engine: sa.engine.Engine, period: DateRange) -> list[Row]:
     """(day, share of visitor messages not understood): classified nlu_fallback, or answered by a fallback action
     before the visitor's next message. Empty days have no rate (None)."""
-    counts: dict[str, tuple[float | None]] = {}
-    if _has_events(engine):
-        query = sa.text(
-            f"""
-            SELECT {_day_of_timestamp(engine)} AS day, COUNT(*) AS n,
-                   SUM(CASE WHEN u.intent_name = :fallback_intent OR EXISTS (
-                         SELECT 1 FROM events a WHERE a.sender_id = u.sender_id AND a.type_name = 'action'
-                           AND a.action_name IN (:action_1, :action_2) AND a.id > u.id
-                           AND NOT EXISTS (SELECT 1 FROM events v WHERE v.sender_id = u.sender_id
-                                             AND v.type_name = 'user' AND v.id > u.id AND v.id < a.id))
-                       THEN 1 ELSE 0 END) AS fallbacks
-            FROM events u WHERE u.type_name = 'user' AND u.timestamp >= :start AND u.timestamp < :end GROUP BY 1
-            """
-        )
-        params = {
-            **_epochs(period),
-            "fallback_intent": FALLBACK_INTENT,
-            "action_1": FALLBACK_ACTIONS[0],
-            "action_2": FALLBACK_ACTIONS[1],
-        }
-        with engine.connect() as connection:
-            for row in connection.execute(query, params):
-                counts[day_label(row.day)] = (share(int(row.fallbacks or 0), int(row.n)),)
-    return fill_days(period, counts, (None,))
+    per_day = _conversation_days(engine, period) if _summary(engine) else {}
+    return _activity_charts(per_day, period)[2]
 
 
-def donation_funnel(engine: sa.engine.Engine, period: DateRange) -> list[Row]:
+def donation_funnel(engine: sa.engine.Engine, period: DateRange, summarised: bool | None = None) -> list[Row]:
     """Conversations that asked to donate (intent donate), were shown the donate link (/go/donate in an answer),
     and clicked it (link_clicks for 'donate' carrying the conversation id)."""
     asked = shown = 0
-    params = _epochs(period)
+    has_events = _summary(engine) if summarised is None else summarised
     with engine.connect() as connection:
-        if _has_events(engine):
+        if has_events:
             asked = connection.execute(
                 sa.text(
-                    "SELECT COUNT(DISTINCT sender_id) FROM events WHERE type_name = 'user' AND intent_name = 'donate' "
-                    "AND timestamp >= :start AND timestamp < :end"
+                    "SELECT COUNT(DISTINCT conversation_id) FROM console_conversation_intents "
+                    "WHERE intent_name = 'donate' AND day >= :first AND day <= :last"
                 ),
-                params,
+                _days(period),
             ).scalar_one()
             shown = connection.execute(
                 sa.text(
-                    "SELECT COUNT(DISTINCT sender_id) FROM events WHERE type_name = 'bot' AND data LIKE :link "
-                    "AND timestamp >= :start AND timestamp < :end"
+                    "SELECT COUNT(DISTINCT conversation_id) FROM console_conversation_days "
+                    "WHERE donation_link AND day >= :first AND day <= :last"
                 ),
-                {**params, "link": "%/go/donate%"},
+                _days(period),
             ).scalar_one()
         clicked = connection.execute(
             sa.text(
@@ -234,58 +230,66 @@ def donation_funnel(engine: sa.engine.Engine, period: DateRange) -> list[Row]:
     return [("Asked to donate", int(asked)), ("Donate link shown", int(shown)), ("Donate link clicked", int(clicked))]
 
 
-def _rows_between(engine: sa.engine.Engine, table: str, columns: str, period: DateRange) -> list[sa.Row]:
-    """(created_at, columns...) of an app table's rows in the range; `table` and `columns` are constants."""
-    query = (
-        sa.text(f"SELECT created_at, {columns} FROM {table} WHERE created_at >= :start AND created_at < :end")
-        .bindparams(sa.bindparam("start", type_=UtcDateTime), sa.bindparam("end", type_=UtcDateTime))
-        .columns(sa.column("created_at", UtcDateTime))
-    )
+def _counts_between(engine: sa.engine.Engine, table: str, groups: str, period: DateRange) -> list[sa.Row]:
+    """(groups..., n) of an app table's rows created in the range; `table` and `groups` are constants."""
+    query = sa.text(
+        f"SELECT {groups}, COUNT(*) AS n FROM {table} WHERE created_at >= :start AND created_at < :end "
+        f"GROUP BY {groups}"
+    ).bindparams(sa.bindparam("start", type_=UtcDateTime), sa.bindparam("end", type_=UtcDateTime))
     with engine.connect() as connection:
         return list(connection.execute(query, {"start": period.start, "end": period.end}))
+
+
+def _created_day(engine: sa.engine.Engine) -> str:
+    """SQL for the UTC day (YYYY-MM-DD) of an app table's created_at (SQLite keeps it as UTC text)."""
+    if engine.dialect.name == "postgresql":
+        return "CAST(CAST(created_at AT TIME ZONE 'UTC' AS DATE) AS VARCHAR)"
+    return "date(created_at)"
 
 
 def newsletter_per_day(engine: sa.engine.Engine, period: DateRange) -> list[Row]:
     """(day, sign-ups, withdrawals)."""
     counts: dict[str, list[int]] = {}
-    for row in _rows_between(engine, "newsletter_records", "action", period):
-        day = counts.setdefault(row.created_at.date().isoformat(), [0, 0])
-        day[0 if row.action == "subscribe" else 1] += 1
+    for day, action, n in _counts_between(engine, "newsletter_records", f"{_created_day(engine)}, action", period):
+        counts.setdefault(str(day), [0, 0])[0 if action == "subscribe" else 1] += int(n)
     return fill_days(period, counts, (0, 0))
 
 
-def _tally(rows: list[sa.Row], field: str, labels: Sequence[str]) -> list[Row]:
+def _tally(rows: list[sa.Row], labels: Sequence[str]) -> list[Row]:
     counts = dict.fromkeys(labels, 0)
-    for row in rows:
-        value = getattr(row, field)
-        counts[value] = counts.get(value, 0) + 1
+    for value, n in sorted(rows, key=lambda row: str(row[0])):
+        counts[value] = counts.get(value, 0) + int(n)
     return list(counts.items())
 
 
 def leads_by_kind(engine: sa.engine.Engine, period: DateRange) -> list[Row]:
-    return _tally(_rows_between(engine, "enquiries", "kind", period), "kind", LEAD_KINDS)
+    return _tally(_counts_between(engine, "enquiries", "kind", period), LEAD_KINDS)
 
 
 def feedback_ratio(engine: sa.engine.Engine, period: DateRange) -> list[Row]:
     """(👍, count) and (👎, count)."""
-    rows = _tally(_rows_between(engine, "feedback", "rating", period), "rating", ("up", "down"))
+    rows = _tally(_counts_between(engine, "feedback", "rating", period), ("up", "down"))
     names = {"up": "👍", "down": "👎"}
     return [(names.get(label, label), n) for label, n in rows]
 
 
 def all_charts(engine: sa.engine.Engine, period: DateRange) -> list[Chart]:
-    conversations, messages = conversations_and_messages(engine, period)
+    summarised = _summary(engine)  # once for every chart
+    per_day = _conversation_days(engine, period) if summarised else {}
+    conversations, messages, fallbacks = _activity_charts(per_day, period)
     return [
         Chart("conversations", "Conversations per day", "line", ("day", "conversations"), conversations),
         Chart("messages", "Visitor messages per day", "line", ("day", "messages"), messages),
-        Chart("intents", "Top intents", "bar", ("intent", "messages"), top_intents(engine, period)),
-        Chart("fallback", "Fallback rate per day", "line", ("day", "fallback_rate"), fallback_rate(engine, period)),
+        Chart(
+            "intents", "Top intents", "bar", ("intent", "messages"), top_intents(engine, period, summarised=summarised)
+        ),
+        Chart("fallback", "Fallback rate per day", "line", ("day", "fallback_rate"), fallbacks),
         Chart(
             "donation",
             "Donation funnel (conversations)",
             "bar",
             ("step", "conversations"),
-            donation_funnel(engine, period),
+            donation_funnel(engine, period, summarised=summarised),
         ),
         Chart(
             "newsletter",

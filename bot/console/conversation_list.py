@@ -1,11 +1,10 @@
-"""The console's conversation list: Rasa's `events` grouped by conversation, newest first, with filters.
+"""The console's conversation list: Rasa's `events` by conversation (their summary), newest first, with filters.
 
 Every filter is a bound parameter; they combine (AND). The URL carries them, so a filtered list can be shared.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -14,29 +13,28 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from bot.console.reviews import STATUSES
+from bot.console.summary import catch_up
 
 PAGE_SIZE = 50
 
 # What happened in a conversation, each as the SQL of the conversations it happened in (fixed text, no input).
+# Those read from events (a donate link in an answer, the safety action, a fallback) are kept in the console's
+# summary of each conversation (bot/console/summary.py).
 OUTCOME_QUERIES = {
-    "donation_link": "SELECT sender_id AS id FROM events WHERE type_name = 'bot' AND data LIKE '%/go/donate%'",
+    "donation_link": "SELECT conversation_id AS id FROM console_conversations WHERE donation_link",
     "donation_click": "SELECT conversation_id AS id FROM link_clicks WHERE link = 'donate'",
     "newsletter": "SELECT conversation_id AS id FROM newsletter_records WHERE action = 'subscribe'",
     "fundraiser_lead": "SELECT conversation_id AS id FROM enquiries WHERE kind = 'fundraiser'",
     "media_lead": "SELECT conversation_id AS id FROM enquiries WHERE kind = 'media'",
-    "safety": "SELECT sender_id AS id FROM events WHERE type_name = 'action' AND action_name = 'action_safety_help'",
-    "fallback": (
-        "SELECT sender_id AS id FROM events WHERE (type_name = 'user' AND intent_name = 'nlu_fallback') OR "
-        "(type_name = 'action' AND action_name IN ('action_fallback_topics', 'action_core_fallback'))"
-    ),
+    # action_safety_help ran
+    "safety": "SELECT conversation_id AS id FROM console_conversations WHERE safety",
+    # a message classified nlu_fallback, or action_fallback_topics / action_core_fallback ran
+    "fallback": "SELECT conversation_id AS id FROM console_conversations WHERE fallback",
     "thumbs_down": "SELECT conversation_id AS id FROM feedback WHERE rating = 'down'",
 }
 OUTCOMES = tuple(OUTCOME_QUERIES)
-# The NLU confidence inside a user event's stored JSON, per database.
-_CONFIDENCE = {
-    "sqlite": "CAST(json_extract(data, '$.parse_data.intent.confidence') AS REAL)",
-    "postgresql": "CAST((CAST(data AS json) -> 'parse_data' -> 'intent' ->> 'confidence') AS FLOAT)",
-}
+# The outcomes that are a column of the summary itself.
+_SUMMARY_FLAGS = ("donation_link", "safety", "fallback")
 OUTCOME_LABELS = {
     "donation_link": "donation link shown",
     "donation_click": "donation link clicked",
@@ -117,92 +115,77 @@ def _epoch(day: str, end: bool) -> float:
 
 
 def list_conversations(engine: sa.engine.Engine, filters: Filters, page: int) -> list[dict[str, Any]]:
-    """One page of conversations, newest activity first: id, start, visitor messages, first message, status, tags."""
+    """One page of conversations, newest activity first: id, start, visitor messages, first message, status, tags.
+
+    Read from the console's summary of `events` (bot/console/summary.py), brought up to date first."""
     if not sa.inspect(engine).has_table("events"):
         return []
+    catch_up(engine)
     where, params = ["1 = 1"], {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     if filters.q:
-        # The text as Rasa stores it inside the event's JSON, then with LIKE's wildcards escaped.
-        encoded = json.dumps(filters.q.lower())[1:-1]
-        like = encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(
-            "sender_id IN (SELECT sender_id FROM events WHERE type_name = 'user' AND LOWER(data) LIKE :q ESCAPE '\\')"
-        )
+        # in what the visitor wrote (lower-cased in the summary), with LIKE's wildcards escaped
+        like = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("search_text LIKE :q ESCAPE '\\'")
         params["q"] = f"%{like}%"
     if filters.status == "new":
-        where.append("sender_id NOT IN (SELECT conversation_id FROM conversation_reviews WHERE status <> 'new')")
+        where.append("conversation_id NOT IN (SELECT conversation_id FROM conversation_reviews WHERE status <> 'new')")
     elif filters.status:
-        where.append("sender_id IN (SELECT conversation_id FROM conversation_reviews WHERE status = :status)")
+        where.append("conversation_id IN (SELECT conversation_id FROM conversation_reviews WHERE status = :status)")
         params["status"] = filters.status
     if filters.tag:
-        where.append("sender_id IN (SELECT conversation_id FROM conversation_tags WHERE tag = :tag)")
+        where.append("conversation_id IN (SELECT conversation_id FROM conversation_tags WHERE tag = :tag)")
         params["tag"] = filters.tag.lower()
     if filters.intent:
-        where.append("sender_id IN (SELECT sender_id FROM events WHERE type_name = 'user' AND intent_name = :intent)")
+        where.append(
+            "conversation_id IN (SELECT sender_id FROM events WHERE type_name = 'user' AND intent_name = :intent)"
+        )
         params["intent"] = filters.intent
     if filters.action:
-        where.append("sender_id IN (SELECT sender_id FROM events WHERE type_name = 'action' AND action_name = :action)")
+        where.append(
+            "conversation_id IN (SELECT sender_id FROM events WHERE type_name = 'action' AND action_name = :action)"
+        )
         params["action"] = filters.action
     if filters.fallback:
-        where.append(f"sender_id IN ({OUTCOME_QUERIES['fallback']})")
+        where.append("fallback")
     if filters.thumbs_down:
-        where.append(f"sender_id IN ({OUTCOME_QUERIES['thumbs_down']})")
-    if filters.outcome:
-        where.append(f"sender_id IN ({OUTCOME_QUERIES[filters.outcome]})")
-    having = []
+        where.append(f"conversation_id IN ({OUTCOME_QUERIES['thumbs_down']})")
+    if filters.outcome in _SUMMARY_FLAGS:
+        where.append(filters.outcome)
+    elif filters.outcome:
+        where.append(f"conversation_id IN ({OUTCOME_QUERIES[filters.outcome]})")
     if filters.below:
         # the lowest NLU confidence of the conversation's visitor messages (read from the stored parse data)
-        confidence = _CONFIDENCE[engine.dialect.name]
-        where.append(f"sender_id IN (SELECT sender_id FROM events WHERE type_name = 'user' AND {confidence} < :below)")
+        where.append("min_confidence < :below")
         params["below"] = float(filters.below)
     if filters.date_from:
-        having.append("MAX(timestamp) >= :date_from")
+        where.append("last_at >= :date_from")
         params["date_from"] = _epoch(filters.date_from, end=False)
     if filters.date_to:
-        having.append("MIN(timestamp) <= :date_to")
+        where.append("started_at <= :date_to")
         params["date_to"] = _epoch(filters.date_to, end=True)
     query = sa.text(
         f"""
-        SELECT sender_id, MIN(timestamp) AS started, MAX(timestamp) AS last,
-               SUM(CASE WHEN type_name = 'user' THEN 1 ELSE 0 END) AS messages
-        FROM events WHERE {" AND ".join(where)} GROUP BY sender_id
-        {"HAVING " + " AND ".join(having) if having else ""}
-        ORDER BY MAX(timestamp) DESC LIMIT :limit OFFSET :offset
+        SELECT conversation_id, started_at, messages, first_message FROM console_conversations
+        WHERE {" AND ".join(where)}
+        ORDER BY last_at DESC, conversation_id DESC LIMIT :limit OFFSET :offset
         """
     )
     with engine.connect() as connection:
         rows = connection.execute(query, params).all()
-        ids = [row.sender_id for row in rows]
-        first, statuses, tags = _first_messages(connection, ids), _statuses(connection, ids), _tags(connection, ids)
-        outcomes = _outcomes(connection, ids)
+        ids = [row.conversation_id for row in rows]
+        statuses, tags, outcomes = _statuses(connection, ids), _tags(connection, ids), _outcomes(connection, ids)
     return [
         {
-            "id": row.sender_id,
-            "started": datetime.fromtimestamp(row.started or 0, timezone.utc),
+            "id": row.conversation_id,
+            "started": datetime.fromtimestamp(row.started_at or 0, timezone.utc),
             "messages": int(row.messages or 0),
-            "first_message": first.get(row.sender_id, ""),
-            "status": statuses.get(row.sender_id, "new"),
-            "tags": tags.get(row.sender_id, []),
-            "outcomes": outcomes.get(row.sender_id, []),
+            "first_message": row.first_message or "",
+            "status": statuses.get(row.conversation_id, "new"),
+            "tags": tags.get(row.conversation_id, []),
+            "outcomes": outcomes.get(row.conversation_id, []),
         }
         for row in rows
     ]
-
-
-def _first_messages(connection: sa.engine.Connection, ids: list[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    query = sa.text(
-        "SELECT e.sender_id, e.data FROM events e JOIN (SELECT sender_id, MIN(id) AS first_id FROM events "
-        "WHERE type_name = 'user' AND sender_id IN :ids GROUP BY sender_id) f ON e.id = f.first_id"
-    ).bindparams(sa.bindparam("ids", expanding=True))
-    result = {}
-    for row in connection.execute(query, {"ids": ids}):
-        try:
-            result[row.sender_id] = str(json.loads(row.data or "{}").get("text") or "")
-        except ValueError:
-            result[row.sender_id] = ""
-    return result
 
 
 def _statuses(connection: sa.engine.Connection, ids: list[str]) -> dict[str, str]:

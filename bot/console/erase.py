@@ -1,7 +1,8 @@
 """Erasing one conversation on request: its tracker events and every app row tied to it, then an audit row.
 
 Once its events are gone, a visitor writing again with the same session id starts a fresh conversation
-(Rasa's SQL tracker store keeps no copy elsewhere).
+(Rasa's SQL tracker store keeps no copy elsewhere). The console's summary of the conversation (derived from its
+events, bot/console/summary.py) goes in the same transaction.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 
 import sqlalchemy as sa
 
+from bot.console import summary
 from bot.console.accounts import audit
 from bot.storage.app_db import (
     conversation_reviews,
@@ -31,10 +33,16 @@ def erase_conversation(engine: sa.engine.Engine, conversation_id: str, actor: st
     """
     counts: dict[str, int] = {}
     with engine.begin() as connection:
-        if sa.inspect(connection).has_table("events"):
+        inspector = sa.inspect(connection)
+        summarised = inspector.has_table(summary.console_summary_state.name)
+        if summarised:  # first, so that the console's summary is not being brought up to date meanwhile
+            summary.lock(connection)
+        if inspector.has_table("events"):
             counts["events"] = connection.execute(
                 sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": conversation_id}
             ).rowcount
+        if summarised:  # derived from the events: not counted, but gone with them
+            summary.forget_erased(connection, conversation_id)
         for record_type, table in (("newsletter", newsletter_records), ("enquiry", enquiries)):
             ids = [
                 row.id

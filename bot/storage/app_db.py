@@ -205,5 +205,80 @@ intent_corrections = sa.Table(
 )
 
 
+# Rasa's own `events` table (its SQL tracker store writes every conversation there). Rasa defines it
+# (rasa.core.tracker_store.SQLTrackerStore.SQLEvent); migration 0008 makes it with that very definition when Rasa
+# hasn't yet, and adds the console's indexes. It is described here only so that the schema check sees those
+# indexes: its columns are Rasa's and must never change (tests/unit/test_console_scale.py compares them).
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Sequence("events_seq", optional=True), primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+    # the list's intent and action filters: the conversations with such a message / step, from the index alone
+    sa.Index("ix_console_events_type_intent", "type_name", "intent_name", "sender_id"),
+    sa.Index("ix_console_events_type_action", "type_name", "action_name", "sender_id"),
+)
+
+# The console's summary of `events` (bot/console/summary.py): derived data, kept in step with `events` before each
+# list or statistics query (a watermark of the last event id folded in), rebuildable from it at any time, and
+# erased with the conversation. One row per conversation, for the list:
+console_conversations = sa.Table(
+    "console_conversations",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=True),  # MIN(events.timestamp), an epoch as Rasa stores it
+    sa.Column("last_at", sa.Float, nullable=True),  # MAX(events.timestamp)
+    sa.Column("messages", sa.Integer, nullable=False),  # visitor messages (user events)
+    sa.Column("first_message", sa.Text, nullable=True),  # the text of the first one
+    sa.Column("search_text", sa.Text, nullable=False),  # what the visitor wrote, lower-cased, one line a message
+    sa.Column("min_confidence", sa.Float, nullable=True),  # the lowest NLU confidence of those messages
+    sa.Column("donation_link", sa.Boolean, nullable=False),  # an answer held /go/donate
+    sa.Column("safety", sa.Boolean, nullable=False),  # action_safety_help ran
+    sa.Column("fallback", sa.Boolean, nullable=False),  # nlu_fallback, or a fallback action ran
+    sa.Index("ix_console_conversations_last_at", "last_at", "conversation_id"),
+)
+
+# ... one row per conversation and UTC day (days since 1970-01-01) with a visitor message or a donate link, for the
+# statistics:
+console_conversation_days = sa.Table(
+    "console_conversation_days",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("messages", sa.Integer, nullable=False),
+    # visitor messages classified nlu_fallback or answered by a fallback action before the next one
+    sa.Column("fallbacks", sa.Integer, nullable=False),
+    sa.Column("donation_link", sa.Boolean, nullable=False),
+    sa.Index("ix_console_conversation_days_day", "day"),
+)
+
+# ... and its visitor messages per day and intent (events.intent_name).
+console_conversation_intents = sa.Table(
+    "console_conversation_intents",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("intent_name", sa.String(255), primary_key=True),
+    sa.Column("messages", sa.Integer, nullable=False),
+    sa.Index("ix_console_conversation_intents_day", "day", "intent_name"),
+    sa.Index("ix_console_conversation_intents_intent", "intent_name", "day"),
+)
+
+# Where the summary stands: one row (id 1), the highest events.id folded in, and since when a hole in the ids above
+# it has been seen (a transaction still writing, or rows deleted): see bot/console/summary.py.
+console_summary_state = sa.Table(
+    "console_summary_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("gap_seen_at", sa.Float, nullable=True),
+)
+
+
 def create_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, pool_pre_ping=True)

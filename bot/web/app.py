@@ -12,6 +12,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.console import summary
 from bot.console.analytics_web import analytics_blueprint
 from bot.console.corrections_web import corrections_blueprint
 from bot.console.retention import purge
@@ -43,6 +44,15 @@ async def apply_retention_daily(app: Sanic, days: int) -> None:
         except Exception:  # a database hiccup must not stop the web app; tried again tomorrow
             logger.exception("retention: the daily purge failed")
         await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+
+
+async def bring_console_summary_up_to_date(app: Sanic) -> None:
+    """Fold the events written while the web app was down into the console's summary (bot/console/summary.py)
+    at start, so the first console request after a long pause or an upgrade doesn't pay for it."""
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, summary.catch_up, app.ctx.db)
+    except Exception:  # the console's requests try again; the web app's other pages don't need it
+        logger.exception("console summary: bringing it up to date at start failed")
 
 
 def create_app(settings: Settings) -> Sanic:
@@ -84,6 +94,7 @@ def create_app(settings: Settings) -> Sanic:
     @app.after_server_start
     async def start_retention(app: Sanic, _: object) -> None:
         app.add_task(apply_retention_daily(app, settings.retention_days))
+        app.add_task(bring_console_summary_up_to_date(app))
 
     @app.after_server_stop
     async def close_database(app: Sanic, _: object) -> None:
