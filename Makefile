@@ -80,6 +80,14 @@ evaluate: model
 test-py: model chromium
 	$(BIN)/pytest
 
+# Known vulnerabilities in the exact pins of constraints.txt (pip-audit, PyPI's advisories) and in package-lock.json
+# (npm audit --omit=dev); fails on any advisory not accepted in security/audit-exceptions.toml, and when the
+# vulnerability data cannot be fetched. pip-audit runs from var/audit-venv (security/pip-audit-requirements.txt):
+# it needs packaging>=21, which Rasa 3.6 forbids in .venv. See scripts/audit.py.
+.PHONY: audit
+audit:
+	@scripts/audit
+
 # Regenerate constraints.txt from a clean resolve of pyproject.toml (then commit it).
 lock:
 	@python310=$$(scripts/find-python310) && rm -rf var/lock-venv && "$$python310" -m venv var/lock-venv
