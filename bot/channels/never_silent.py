@@ -5,7 +5,8 @@ bug or a broken content file): it logs "the actions events are lost" and the vis
 our channels wraps Rasa's message handler with `never_silent`, which counts what goes out through the output
 channel and, when a message produced nothing (or the handling raised), sends `something_went_wrong` from
 assistant.yml: an apology, the general contact, and the emergency number. The apology is not an event in the
-tracker; the warning in the Rasa server's log names the conversation.
+tracker; the warning in the Rasa server's log names the conversation. A conversation database that fails
+(bot/storage/tracker_store.py raises ConversationStoreUnavailable) gets the same apology.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.content import ContentError
 from bot.content.assistant import assistant_content
 from bot.content.contacts import contacts
 from bot.content.safety import emergency_number
+from bot.storage.tracker_store import ConversationStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,10 @@ def never_silent(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Cal
         message.output_channel = counting
         try:
             return await on_new_message(message)
+        except ConversationStoreUnavailable:
+            # Not answered from a blank history, not kept in memory: the visitor gets the apology and may resend.
+            logger.warning("Conversation %s: the conversation database failed; message refused", message.sender_id)
+            return None
         except Exception:
             logger.exception("Handling a message of conversation %s failed", message.sender_id)
             raise

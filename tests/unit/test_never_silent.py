@@ -10,6 +10,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from bot.channels import never_silent as module
 from bot.channels.never_silent import LAST_RESORT, never_silent
 from bot.content import ContentError
+from bot.storage.tracker_store import ConversationStoreUnavailable
 
 
 def run(handler) -> list[dict]:
@@ -61,3 +62,31 @@ def test_broken_content_falls_back_to_a_fixed_apology(monkeypatch):
 def test_the_channel_name_is_the_wrapped_channels():
     counting = module.CountingOutputChannel(CollectingOutputChannel())
     assert counting.name() == CollectingOutputChannel.name()
+
+
+def test_a_failed_conversation_database_gets_the_apology_and_goes_no_further():
+    async def store_down(message: UserMessage) -> None:
+        raise ConversationStoreUnavailable("could not read conversation visitor-1")
+
+    [reply] = run(store_down)  # swallowed here: not a 500 from the channel
+    assert "something went wrong" in reply["text"]
+
+
+def test_the_tracker_store_turns_database_errors_into_store_unavailable(tmp_path):
+    """Not an Exception: Rasa's FailSafeTrackerStore would answer from a blank history or keep events in memory."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.storage.tracker_store import ResilientSQLTrackerStore
+
+    database = tmp_path / "events.db"
+    store = ResilientSQLTrackerStore(host=f"sqlite:///{database}")
+    failsafe = FailSafeTrackerStore(store)
+    asyncio.run(failsafe.save(DialogueStateTracker("visitor-3", [])))
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE events")
+    with pytest.raises(ConversationStoreUnavailable):
+        asyncio.run(failsafe.retrieve("visitor-3"))
+    with pytest.raises(ConversationStoreUnavailable):
+        asyncio.run(failsafe.save(DialogueStateTracker("visitor-3", [])))
+    assert not issubclass(ConversationStoreUnavailable, Exception)

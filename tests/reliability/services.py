@@ -1,0 +1,79 @@
+"""Starting the project's own processes one by one (as `ijm-bot run` specifies them), so a test can stop,
+restart or leave out one of them."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from bot.cli import service_specs
+from bot.model import model_path
+from bot.settings import Settings
+from bot.storage.migrate import upgrade
+from bot.supervisor import RunningService, ServiceSpec
+from tests.e2e.harness import free_port
+
+APOLOGY = "something went wrong"
+
+
+def wait_until_ready(service: RunningService, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.exited() is not None:
+            pytest.fail(f"the {service.spec.name} exited:\n{service.last_lines()}")
+        if service.is_ready():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the {service.spec.name} was not ready after {timeout} s:\n{service.last_lines()}")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database_url: str
+    specs: dict[str, ServiceSpec]
+    log: io.StringIO = field(default_factory=io.StringIO)
+    started: list[RunningService] = field(default_factory=list)
+
+    def start(self, name: str) -> RunningService:
+        service = RunningService.start(self.specs[name], self.log)
+        self.started.append(service)
+        wait_until_ready(service)
+        return service
+
+    def say(self, sender: str, text: str, timeout: float = 60) -> str:
+        answer = requests.post(
+            f"{self.settings.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout
+        )
+        assert answer.status_code == 200, answer.text
+        return "\n".join(message.get("text", "") for message in answer.json())
+
+
+@contextmanager
+def project_services(database_url: str) -> Iterator[Services]:
+    """The processes of `ijm-bot run` on free ports and `database_url` (migrated), none started yet."""
+    upgrade(database_url)
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": database_url,
+            "RASA_PORT": str(free_port()),
+            "ACTION_PORT": str(free_port()),
+            "WEB_PORT": str(free_port()),
+        }
+    )
+    model = model_path(settings.model_dir)
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: run `ijm-bot train` (make test does)")
+    specs = {spec.name: spec for spec in service_specs(settings, model, database_url)}
+    services = Services(settings, database_url, specs)
+    try:
+        yield services
+    finally:
+        for service in reversed(services.started):
+            service.stop()
