@@ -54,6 +54,11 @@ class DateRange:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
 
+# Dates outside these can't hold conversations, and near year 1 or 9999 date arithmetic overflows.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
 def parse_range(first: str | None, last: str | None, today: date | None = None) -> DateRange:
     """The range of ?from=YYYY-MM-DD&to=YYYY-MM-DD; missing ends default to the last DEFAULT_DAYS days."""
     today = today or datetime.now(timezone.utc).date()
@@ -70,7 +75,11 @@ def parse_range(first: str | None, last: str | None, today: date | None = None) 
         raise RangeError(f"“{name}” must be a date like 2026-01-31 (got {value[:40]!r}).")
 
     last_day = parse(last, "to", today)
-    first_day = parse(first, "from", last_day - timedelta(days=DEFAULT_DAYS - 1))
+    if not EARLIEST_DAY <= last_day <= LATEST_DAY:
+        raise RangeError(f"“to” must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+    first_day = parse(first, "from", max(EARLIEST_DAY, last_day - timedelta(days=DEFAULT_DAYS - 1)))
+    if not EARLIEST_DAY <= first_day <= LATEST_DAY:
+        raise RangeError(f"“from” must be between {EARLIEST_DAY} and {LATEST_DAY}.")
     if first_day > last_day:
         raise RangeError("“from” must not be after “to”.")
     if (last_day - first_day).days + 1 > MAX_DAYS:

@@ -136,6 +136,10 @@ def _text_field(data: dict[str, Any], name: str, limit: int) -> str:
         raise FeedbackError(422, "invalid_field", f"{name} must be a non-empty string")
     if len(value) > limit:
         raise FeedbackError(422, "invalid_field", f"{name} is longer than {limit} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but no text a database can store
+        raise FeedbackError(422, "invalid_field", f"{name} is not valid Unicode text") from None
     return value
 
 
@@ -154,6 +158,8 @@ def parse_feedback(body: bytes | None, content_type: str | None) -> Feedback:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise FeedbackError(400, "invalid_json", "the body is not valid JSON") from None
+    except RecursionError:
+        raise FeedbackError(400, "invalid_json", "the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise FeedbackError(400, "invalid_json", "the body must be a JSON object")
     conversation_id = _text_field(data, "conversation_id", MAX_CONVERSATION_ID_CHARS).strip()

@@ -179,7 +179,10 @@ def test_without_signing_in_the_page_redirects_and_the_api_refuses(app):
     assert requests.get(f"{url}/api/stats", headers={"Authorization": "Bearer nope"}, timeout=10).status_code == 401
 
 
-@pytest.mark.parametrize("query", ["from=2027-13-01", "to=tomorrow", f"from={DAY_2}&to={DAY_1}", "from=1990-01-01"])
+@pytest.mark.parametrize(
+    "query",
+    ["from=2027-13-01", "to=tomorrow", f"from={DAY_2}&to={DAY_1}", "from=1990-01-01", "to=0001-01-01", "to=9999-12-31"],
+)
 def test_bad_dates_get_a_clear_400(app, query):
     url, _ = app
     browser = sign_in(url)

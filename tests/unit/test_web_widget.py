@@ -59,6 +59,8 @@ def test_good_feedback_is_read():
         (b"\xff\xfe", JSON, 400, "invalid_json"),
         (b"", JSON, 400, "invalid_json"),
         (b'"up"', JSON, 400, "invalid_json"),
+        (b"[" * 5000 + b"]" * 5000, JSON, 400, "invalid_json"),  # deeper than Python's recursion limit
+        (b'{"conversation_id": "\\ud800", "rating": "up", "message_text": "x"}', JSON, 422, "invalid_field"),
         (body(), "text/plain", 415, "unsupported_media_type"),
         (body(), "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
         (body(), None, 415, "unsupported_media_type"),
