@@ -192,6 +192,20 @@ def test_the_summary_catches_up_with_new_events_and_equals_a_rebuild(engine):
     assert fallback_rate(engine, period) == [(str(DAY), 0.5), (str(DAY + timedelta(days=1)), 0.0)]
 
 
+def test_each_fallback_action_marks_a_fallback_whatever_the_intent(engine):
+    """Out of scope answered with the topics, or the dialogue losing track: fallbacks with a confident intent."""
+    add(
+        engine,
+        "topics",
+        [user("what's the weather", "out_of_scope", 0.9), action("action_fallback_topics")],
+        start=at(DAY, 10),
+    )
+    add(engine, "core", [user("yes", "affirm", 0.95), action("action_core_fallback")], start=at(DAY, 11))
+    add(engine, "fine", [user("hi", "greet", 0.99), action("utter_greet")], start=at(DAY, 12))
+    assert sorted(listed(engine, fallback="1")) == ["core", "topics"]
+    assert sorted(listed(engine, outcome="fallback")) == ["core", "topics"]
+
+
 def test_nothing_new_costs_no_write(engine):
     add(engine, "a", [user("Hello")], start=at(DAY))
     summary.catch_up(engine)
