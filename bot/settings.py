@@ -5,6 +5,7 @@ The README's configuration table lists the same names; keep both in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,63 @@ def _optional_url(env: dict[str, str], name: str) -> str | None:
     return value
 
 
+def _rate(env: dict[str, str], name: str, default: tuple[int, int]) -> tuple[int, int] | None:
+    """A rate limit "N/S" (at most N messages in any S seconds); "0" or "off" turns it off (None)."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("0", "off", "none", "false"):
+        return None
+    count, slash, seconds = raw.partition("/")
+    try:
+        parsed = (int(count), int(seconds))
+    except ValueError:
+        parsed = (0, 0)
+    if not slash or parsed[0] < 1 or parsed[1] < 1:
+        raise SettingsError(f"{name} must be N/SECONDS (e.g. 20/60), 0 or off, got {raw!r}")
+    return parsed
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8), each checked."""
+    entries = tuple(entry.strip() for entry in env.get(name, "").split(",") if entry.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name} must list IP addresses or networks, got {entry!r}") from None
+    return entries
+
+
+def _url_list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated http(s) addresses (set by `ijm-bot run --instances N` for the web app)."""
+    urls = tuple(entry.strip().rstrip("/") for entry in env.get(name, "").split(",") if entry.strip())
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"{name} must list http:// or https:// addresses, got {url!r}")
+    return urls
+
+
+def _topology_url(env: dict[str, str], name: str) -> str | None:
+    """REDIS_URL or RABBITMQ_URL, checked by the parser that turns it into Rasa's endpoint settings."""
+    value = _optional(env, name)
+    if value is not None:
+        from bot import endpoints  # bot.endpoints imports this module: loaded when first needed
+
+        endpoints.PARSERS[name](value)
+    return value
+
+
+def _topology_name(env: dict[str, str], name: str, default: str) -> str:
+    """REDIS_KEY_PREFIX or RABBITMQ_QUEUE, checked as Rasa and RabbitMQ require."""
+    value = env.get(name, "").strip() or default
+    from bot import endpoints
+
+    endpoints.NAME_CHECKS[name](value)
+    return value
+
+
 def origin_of(url: str) -> str:
     """The origin a browser sends for pages at `url`: scheme://host[:port] (default ports left out)."""
     parts = urlsplit(url)
@@ -99,6 +157,22 @@ class Settings:
     outbox_poll_seconds: int
     outbox_max_backoff: int
     retention_days: int
+    # Chat rate limits (bot/channels/limits.py): (messages, seconds), None when off.
+    rate_limit_per_session: tuple[int, int] | None
+    rate_limit_per_ip: tuple[int, int] | None
+    trusted_proxies: tuple[str, ...]
+    # Topology (issue #7, bot/endpoints.py): Rasa's lock store in Redis and its event broker on RabbitMQ, when set.
+    redis_url: str | None = field(repr=False)
+    redis_key_prefix: str
+    redis_timeout: int
+    rabbitmq_url: str | None = field(repr=False)
+    rabbitmq_queue: str
+    rabbitmq_timeout: int
+    # `ijm-bot run --instances N` (bot/cluster.py): where its internal ports start (0: RASA_PORT + 100), and
+    # the Rasa and action servers it started, which it tells the web app so /readyz checks each of them.
+    cluster_port_base: int = 0
+    rasa_instance_urls: tuple[str, ...] = ()
+    action_instance_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -139,6 +213,18 @@ class Settings:
             outbox_poll_seconds=_int(env, "OUTBOX_POLL_SECONDS", 5, minimum=1),
             outbox_max_backoff=_int(env, "OUTBOX_MAX_BACKOFF", 3600, minimum=1),
             retention_days=_int(env, "RETENTION_DAYS", 365, minimum=1),
+            rate_limit_per_session=_rate(env, "RATE_LIMIT_PER_SESSION", (20, 60)),
+            rate_limit_per_ip=_rate(env, "RATE_LIMIT_PER_IP", (120, 60)),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            redis_url=_topology_url(env, "REDIS_URL"),
+            redis_key_prefix=_topology_name(env, "REDIS_KEY_PREFIX", "ijm"),
+            redis_timeout=_int(env, "REDIS_TIMEOUT", 2, minimum=1),
+            rabbitmq_url=_topology_url(env, "RABBITMQ_URL"),
+            rabbitmq_queue=_topology_name(env, "RABBITMQ_QUEUE", "ijm_assistant_events"),
+            rabbitmq_timeout=_int(env, "RABBITMQ_TIMEOUT", 3, minimum=1),
+            cluster_port_base=_int(env, "CLUSTER_PORT_BASE", 0, minimum=0),
+            rasa_instance_urls=_url_list(env, "RASA_INSTANCE_URLS"),
+            action_instance_urls=_url_list(env, "ACTION_INSTANCE_URLS"),
         )
 
     @property

@@ -9,7 +9,8 @@ from typing import Any
 
 MAX_SENDER_CHARS = 255  # the width of `sender_id` in Rasa's SQL tracker store
 # Control characters other than tab and newline: PostgreSQL refuses NUL, and none of them carry meaning here.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Lone surrogates (JSON "\\ud800" decodes to one) are not text either: they cannot be written as UTF-8.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass
@@ -73,7 +74,7 @@ def parse_rest_body(body: bytes, max_chars: int) -> ChatMessage:
         raise InvalidMessage(400, "body_not_utf8", "the request body is not valid UTF-8") from None
     try:
         payload = json.loads(decoded)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's recursion limit
         raise InvalidMessage(400, "body_not_json", "the request body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise InvalidMessage(

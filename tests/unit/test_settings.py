@@ -105,3 +105,56 @@ def test_delivery_settings_are_read_and_the_password_is_never_shown():
 def test_an_unusable_delivery_setting_is_refused_with_its_name(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_topology_defaults_to_no_redis_and_no_rabbitmq():
+    settings = Settings.from_env({})
+    assert (settings.redis_url, settings.rabbitmq_url) == (None, None)
+    assert (settings.redis_key_prefix, settings.rabbitmq_queue) == ("ijm", "ijm_assistant_events")
+    assert (settings.redis_timeout, settings.rabbitmq_timeout) == (2, 3)
+
+
+def test_topology_settings_are_read_and_their_passwords_never_shown():
+    settings = Settings.from_env(
+        {
+            "REDIS_URL": " redis://:r3dispass@cache:6380/2 ",
+            "REDIS_KEY_PREFIX": "ijmstaging",
+            "REDIS_TIMEOUT": "5",
+            "RABBITMQ_URL": "amqps://bot:amqpp4ss@mq/ijm",
+            "RABBITMQ_QUEUE": "ijm.events",
+            "RABBITMQ_TIMEOUT": "4",
+        }
+    )
+    assert settings.redis_url == "redis://:r3dispass@cache:6380/2"
+    assert settings.rabbitmq_url == "amqps://bot:amqpp4ss@mq/ijm"
+    assert (settings.redis_key_prefix, settings.redis_timeout) == ("ijmstaging", 5)
+    assert (settings.rabbitmq_queue, settings.rabbitmq_timeout) == ("ijm.events", 4)
+    assert "r3dispass" not in repr(settings) and "amqpp4ss" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("REDIS_URL", "cache:6379", "REDIS_URL must look like redis://"),
+        ("REDIS_URL", "http://cache:6379/0", "REDIS_URL must look like redis://"),
+        ("REDIS_URL", "redis://cache:port/0", "REDIS_URL has a port that is not a number"),
+        ("REDIS_URL", "redis://cache:6379/zero", "REDIS_URL must end with a database number"),
+        ("REDIS_URL", "redis:///0", "REDIS_URL must name a host"),
+        ("RABBITMQ_URL", "rabbit:5672", "RABBITMQ_URL must look like amqp://"),
+        ("RABBITMQ_URL", "amqp://guest:guest@:5672/", "RABBITMQ_URL must name a host"),
+        ("REDIS_KEY_PREFIX", "ijm:prod", "REDIS_KEY_PREFIX must be letters and digits"),
+        ("RABBITMQ_QUEUE", "amq.gen", "RABBITMQ_QUEUE must be a RabbitMQ queue name"),
+        ("RABBITMQ_QUEUE", "my queue", "RABBITMQ_QUEUE must be a RabbitMQ queue name"),
+        ("REDIS_TIMEOUT", "0", "REDIS_TIMEOUT must be at least 1"),
+        ("RABBITMQ_TIMEOUT", "fast", "RABBITMQ_TIMEOUT must be a whole number"),
+    ],
+)
+def test_an_unusable_topology_setting_is_refused_with_its_name(name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({name: value})
+
+
+def test_a_refused_url_never_shows_its_password():
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"RABBITMQ_URL": "amqp://bot:hunter2@mq:notaport/"})
+    assert "hunter2" not in str(refused.value)
