@@ -7,8 +7,9 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHROMIUM   := /usr/bin/chromium
+NGINX      := /usr/sbin/nginx
 
-.PHONY: help setup run test lint model validate test-core evaluate test-py chromium lock clean
+.PHONY: help setup run test lint model validate test-core evaluate test-py chromium nginx lock clean
 
 help:
 	@echo "make run    set up, train if needed, start everything (Ctrl-C stops)"
@@ -38,23 +39,33 @@ $(NODE_STAMP): package.json package-lock.json
 	  || { tail -40 var/npm-install.log; echo "npm ci failed (full log: var/npm-install.log)"; exit 1; }
 	@touch $@
 
-# The browser tests (tests/browser/) drive Debian's Chromium; as root it is installed when missing.
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+# Debian packages the tests need, installed when missing if we are root (otherwise: the command to run).
+# $(call apt_package,<binary>,<package>,<why>)
+define apt_package
+	@if [ ! -x $(1) ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
-	    echo "The browser tests need Debian's Chromium at $(CHROMIUM): run 'sudo apt-get install chromium', then make test again."; \
+	    echo "$(3) need Debian's $(2) at $(1): run 'sudo apt-get install $(2)', then make test again."; \
 	    exit 1; \
 	  fi; \
 	  mkdir -p var; \
-	  echo "Installing Debian's Chromium for the browser tests (log: var/apt-chromium.log)"; \
-	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } > var/apt-chromium.log 2>&1 \
-	    || { tail -20 var/apt-chromium.log; echo "apt-get install chromium failed (full log: var/apt-chromium.log)"; exit 1; }; \
+	  echo "Installing Debian's $(2) for $(3) (log: var/apt-$(2).log)"; \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(2); } > var/apt-$(2).log 2>&1 \
+	    || { tail -20 var/apt-$(2).log; echo "apt-get install $(2) failed (full log: var/apt-$(2).log)"; exit 1; }; \
 	fi
+endef
+
+# The browser tests (tests/browser/) drive Debian's Chromium.
+chromium:
+	$(call apt_package,$(CHROMIUM),chromium,the browser tests)
+
+# The cluster (ijm-bot run --instances N, tests/reliability/test_cluster.py) puts nginx in front.
+nginx:
+	$(call apt_package,$(NGINX),nginx,the cluster tests)
 
 run: setup
 	$(BIN)/ijm-bot run
 
-test: setup chromium lint model validate test-core evaluate test-py
+test: setup chromium nginx lint model validate test-core evaluate test-py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -77,7 +88,7 @@ test-core: model
 evaluate: model
 	$(BIN)/ijm-bot evaluate --check
 
-test-py: model chromium
+test-py: model chromium nginx
 	$(BIN)/pytest
 
 # Known vulnerabilities in the exact pins of constraints.txt (pip-audit, PyPI's advisories) and in package-lock.json
@@ -106,3 +117,10 @@ BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ijm_bench
 bench-console: $(STAMP)
 	$(BIN)/python -m bench.console_data --if-empty $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.console_scale $(BENCH_DATABASE_URL)
+
+# Several Rasa servers and action servers behind nginx (README, "Several instances"): needs PostgreSQL in
+# DATABASE_URL, Redis in REDIS_URL and nginx (apt-get install -y nginx-light). make run-cluster INSTANCES=3
+INSTANCES ?= 2
+.PHONY: run-cluster
+run-cluster: setup
+	$(BIN)/ijm-bot run --instances $(INSTANCES)

@@ -9,17 +9,20 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.cluster import ClusterRefused, build_cluster, check_cluster
 from bot.console.accounts import any_staff
 from bot.console.commands import add_staff_parser, run_staff_command
 from bot.console.corrections import export_training
 from bot.console.erase import erase_conversation, erased_anything
 from bot.console.retention import purge
+from bot.endpoints import rasa_endpoints, unreachable_services
 from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
 from bot.outbox import admin as outbox_admin
 from bot.outbox.worker import READY_LINE as OUTBOX_READY_LINE
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.storage.database import DatabaseUnreachable, check_database, resolve_database_url
 from bot.storage.migrate import upgrade as upgrade_database
+from bot.stream.command import add_consume_parser, run_consume
 from bot.supervisor import ServiceSpec, Supervisor
 from bot.supporters.export import export_enquiries, export_newsletter
 from bot.supporters.records import engine_for
@@ -39,6 +42,9 @@ def service_specs(settings: Settings, model: Path, database_url: str) -> list[Se
     python = sys.executable
     action_base = settings.action_server_url.removesuffix("/webhook")
     env = child_env({"DATABASE_URL": database_url, "ACTION_SERVER_URL": settings.action_server_url})
+    # endpoints.yml plus the lock store (REDIS_URL) and event broker (RABBITMQ_URL) sections when configured;
+    # their passwords reach the Rasa process only, as environment variables the file names (bot/endpoints.py).
+    endpoints = rasa_endpoints(settings)
     return [
         ServiceSpec(
             name="action server",
@@ -55,7 +61,7 @@ def service_specs(settings: Settings, model: Path, database_url: str) -> list[Se
                 "--model",
                 str(model),
                 "--endpoints",
-                "endpoints.yml",
+                str(endpoints.path),
                 "--credentials",
                 "credentials.yml",
                 "--interface",
@@ -64,10 +70,18 @@ def service_specs(settings: Settings, model: Path, database_url: str) -> list[Se
                 str(settings.rasa_port),
             ],
             ready_url=f"{settings.rasa_url}/",
-            env=env,
+            env={**env, **endpoints.env},
             cwd=PROJECT_ROOT,
             # Rasa keeps running on an in-memory store when its configured one fails: conversations would be lost.
-            fatal_markers=("InMemoryTrackerStore",),
+            # (Its Redis lock store and RabbitMQ broker never fall back: the first fails each message after
+            # REDIS_TIMEOUT, the second stops the server at start. A broker type it cannot load is dropped.)
+            # A model that fails to load leaves it serving with no model (/readyz relies on this marker).
+            fatal_markers=(
+                "InMemoryTrackerStore",
+                "Not using any event broker",
+                "Could not load model due to",
+                "Agent loaded with no model",
+            ),
         ),
         ServiceSpec(
             name="web app",
@@ -114,12 +128,26 @@ def command_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def command_run(args: argparse.Namespace, settings: Settings) -> int:
     database_url = resolve_database_url(settings.database_url)
+    instances = getattr(args, "instances", 1)
+    if instances != 1:  # a cluster behind nginx (bot/cluster.py): refused at once when it would not be one
+        try:
+            nginx = check_cluster(settings, database_url, instances)
+        except ClusterRefused as error:
+            return _fail(f"not starting: {error}")
     try:
         check_database(database_url)
     except DatabaseUnreachable as error:
         return _fail(
             f"not starting: {error}.\nRasa would otherwise keep conversations only in memory and lose them. "
             "Check DATABASE_URL and that the database server is running."
+        )
+    problems = unreachable_services(settings)
+    if problems:
+        listed = "\n  ".join(problems)
+        return _fail(
+            f"not starting: a configured service cannot be reached:\n  {listed}\n"
+            "Rasa would otherwise fail every message (Redis) or stop (RabbitMQ). "
+            "Check the setting named and that the server is running, or unset it."
         )
     upgrade_database(database_url)
     if not any_staff(engine_for(database_url)):
@@ -129,8 +157,15 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     except TrainingFailed as error:
         return _fail(f"not starting: {error}", 1)
     print(f"{'Trained' if trained else 'Using'} model {model.name}", flush=True)
-    supervisor = Supervisor(service_specs(settings, model, database_url))
-    return supervisor.run(settings.ready_timeout, on_ready=lambda: supervisor.say(ready_banner(settings)))
+    specs, cluster_lines = service_specs(settings, model, database_url), ""
+    if instances != 1:
+        specs, cluster_lines = build_cluster(
+            settings, instances, nginx, specs, lambda own: service_specs(own, model, database_url)
+        )
+    supervisor = Supervisor(specs)
+    return supervisor.run(
+        settings.ready_timeout, on_ready=lambda: supervisor.say(ready_banner(settings) + cluster_lines)
+    )
 
 
 def command_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -274,10 +309,22 @@ def command_purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def command_consume(args: argparse.Namespace, settings: Settings) -> int:
+    """The event-broker consumer: RabbitMQ's stream of Rasa events into the stream analytics (bot/stream/)."""
+    return run_consume(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ijm-bot", description="IJM Canada supporter assistant")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="start the action server, the Rasa server, the web app and the outbox worker")
+    run.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N Rasa servers and N action servers behind nginx (N >= 2; needs PostgreSQL, REDIS_URL, nginx)",
+    )
     run.set_defaults(handler=command_run)
     train = commands.add_parser("train", help="train the model unless models/ has one for the current project")
     train.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
@@ -309,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge_parser.add_argument("--days", type=int, help="override RETENTION_DAYS for this run")
     purge_parser.set_defaults(handler=command_purge)
+    add_consume_parser(commands, command_consume)
     return parser
 
 

@@ -2,6 +2,12 @@
 
 `ijm-bot run` uses this: if one process dies the others are stopped and the message says which one died and
 the last lines it printed; Ctrl-C (SIGINT) or SIGTERM stops all of them.
+
+Except, once everything has been ready, a service marked `restart_on_exit` (the Rasa and action servers of
+`ijm-bot run --instances N`, where the others carry on without one of them): when it exits or prints a fatal
+line it is stopped, logged with its last lines and started again after a back-off (1 s, doubling up to
+RESTART_MAX_BACKOFF; back to 1 s once it has stayed up RESTART_RESET_SECONDS). Before everything is ready,
+any failure stops the start, restartable or not: a fault in the configuration is reported, not looped on.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ import requests
 
 TAIL_LINES = 30
 STOP_GRACE_SECONDS = 15
+RESTART_FIRST_BACKOFF = 1.0
+RESTART_MAX_BACKOFF = 30.0
+RESTART_RESET_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class ServiceSpec:
     # Lines that mean the process runs but is unfit for use (e.g. Rasa falling back to an in-memory store).
     fatal_markers: tuple[str, ...] = ()
     ready_marker: str | None = None
+    # Restarted (with a back-off) when it exits after the start, instead of stopping everything.
+    restart_on_exit: bool = False
 
     def __post_init__(self) -> None:
         if self.ready_url is None and self.ready_marker is None:
@@ -62,6 +73,9 @@ class RunningService:
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     fatal_line: str | None = None
     saw_ready_marker: bool = False
+    started_at: float = field(default_factory=time.monotonic)
+    restarts: int = 0  # how many times this service was restarted before this process
+    announced_ready: bool = False
     _reader: threading.Thread | None = None
 
     @classmethod
@@ -131,6 +145,7 @@ class Supervisor:
         self.out = out
         self.services: list[RunningService] = []
         self._stop_requested = threading.Event()
+        self._restart_due: dict[int, float] = {}  # index in self.services -> when to start it again
 
     def say(self, message: str) -> None:
         print(message, file=self.out, flush=True)
@@ -138,8 +153,11 @@ class Supervisor:
     def request_stop(self, *_: object) -> None:
         self._stop_requested.set()
 
-    def _check_health(self) -> None:
-        for service in self.services:
+    def _check_health(self, restarting: bool = False) -> None:
+        for index, service in enumerate(self.services):
+            if restarting and service.spec.restart_on_exit:
+                self._restart_if_failed(index, service)
+                continue
             code = service.exited()
             if code is not None:
                 raise ServiceFailed(
@@ -170,9 +188,42 @@ class Supervisor:
                 time.sleep(0.5)
         self._check_health()
 
+    def _restart_if_failed(self, index: int, service: RunningService) -> None:
+        """A restartable service: restart it when it has failed and its back-off has passed."""
+        now = time.monotonic()
+        pending = self._restart_due.get(index)
+        if pending is not None:
+            if now >= pending and not self._stop_requested.is_set():
+                del self._restart_due[index]
+                replacement = RunningService.start(service.spec, self.out)
+                replacement.restarts = service.restarts + 1
+                self.services[index] = replacement
+                self.say(f"Restarted the {service.spec.name} (restart {replacement.restarts}).")
+            return
+        code = service.exited()
+        if code is None and service.fatal_line is None:
+            if not service.announced_ready and service.restarts and service.is_ready():
+                service.announced_ready = True
+                self.say(f"The {service.spec.name} is ready again.")
+            return
+        why = (
+            f"stopped unexpectedly (exit code {code})"
+            if code is not None
+            else f"is running but unusable: {service.fatal_line.strip()}"
+        )
+        service.stop()
+        if now - service.started_at >= RESTART_RESET_SECONDS:
+            service.restarts = 0  # it ran well for a while: this is a new failure, not a crash loop
+        delay = min(RESTART_FIRST_BACKOFF * 2**service.restarts, RESTART_MAX_BACKOFF)
+        self._restart_due[index] = now + delay
+        self.say(
+            f"The {service.spec.name} {why}; the others carry on, restarting it in {delay:g} s. "
+            f"Its last lines:\n{service.last_lines()}"
+        )
+
     def watch(self) -> None:
         while not self._stop_requested.wait(0.5):
-            self._check_health()
+            self._check_health(restarting=True)
 
     def stop_all(self) -> None:
         for service in reversed(self.services):

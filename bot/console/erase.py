@@ -2,7 +2,8 @@
 
 Once its events are gone, a visitor writing again with the same session id starts a fresh conversation
 (Rasa's SQL tracker store keeps no copy elsewhere). The console's summary of the conversation (derived from its
-events, bot/console/summary.py) goes in the same transaction.
+events, bot/console/summary.py) and the event stream's rows naming it (bot/stream/) go in the same transaction;
+the stream's daily totals, which name no conversation, stay.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from bot.storage.app_db import (
     link_clicks,
     newsletter_records,
     outbox,
+    stream_conversations,
 )
+from bot.stream.fold import forget_conversation as forget_streamed_conversation
 
 
 def erase_conversation(engine: sa.engine.Engine, conversation_id: str, actor: str) -> dict[str, int]:
@@ -43,6 +46,8 @@ def erase_conversation(engine: sa.engine.Engine, conversation_id: str, actor: st
             ).rowcount
         if summarised:  # derived from the events: not counted, but gone with them
             summary.forget_erased(connection, conversation_id)
+        if inspector.has_table(stream_conversations.name):  # what `ijm-bot consume` keeps per conversation
+            forget_streamed_conversation(connection, conversation_id)
         for record_type, table in (("newsletter", newsletter_records), ("enquiry", enquiries)):
             ids = [
                 row.id

@@ -280,5 +280,64 @@ console_summary_state = sa.Table(
 )
 
 
+# The event-broker consumer's analytics (`ijm-bot consume`, bot/stream/): folded from the RabbitMQ stream of Rasa's
+# events, not from `events`, with the console's definitions (fallback, donate link, safety answer). Days are UTC day
+# numbers (days since 1970-01-01), as in the console's summary. One row per day, for the charts:
+stream_daily_counts = sa.Table(
+    "stream_daily_counts",
+    metadata,
+    sa.Column("day", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("conversations_started", sa.Integer, nullable=False),  # first visitor message of a conversation
+    sa.Column("conversations", sa.Integer, nullable=False),  # conversations with a visitor message that day
+    sa.Column("messages", sa.Integer, nullable=False),  # visitor messages
+    sa.Column("fallbacks", sa.Integer, nullable=False),  # ... not understood (as console_conversation_days)
+    sa.Column("donation_links", sa.Integer, nullable=False),  # conversations shown the donate link that day
+    sa.Column("safety_answers", sa.Integer, nullable=False),  # action_safety_help runs
+)
+
+# ... visitor messages per day and intent:
+stream_intent_counts = sa.Table(
+    "stream_intent_counts",
+    metadata,
+    sa.Column("day", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("intent_name", sa.String(255), primary_key=True),
+    sa.Column("messages", sa.Integer, nullable=False),
+)
+
+# ... per conversation and day, for distinct counts over a range (and a day's "first time" tests):
+stream_conversation_days = sa.Table(
+    "stream_conversation_days",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("messages", sa.Integer, nullable=False),
+    sa.Column("fallbacks", sa.Integer, nullable=False),
+    sa.Column("donation_link", sa.Boolean, nullable=False),
+    sa.Column("safety", sa.Boolean, nullable=False),
+    sa.Index("ix_stream_conversation_days_day", "day"),
+)
+
+# ... per conversation: when its first visitor message came, and its latest one (a fallback action answering it
+# counts it as not understood, once), as the console's summary folds it.
+stream_conversations = sa.Table(
+    "stream_conversations",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("first_day", sa.Integer, nullable=False),
+    sa.Column("open_day", sa.Integer, nullable=True),
+    sa.Column("open_fallback", sa.Boolean, nullable=False),
+)
+
+# The events already folded in (RabbitMQ delivers at least once): a SHA-256 of the message's canonical JSON, kept for
+# a retention period (bot/stream/fold.py SEEN_RETENTION_SECONDS), so that a redelivered event changes nothing.
+stream_seen_events = sa.Table(
+    "stream_seen_events",
+    metadata,
+    sa.Column("event_key", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.Float, nullable=False),  # epoch seconds, when it was folded in
+    sa.Index("ix_stream_seen_events_seen_at", "seen_at"),
+)
+
+
 def create_engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, future=True, pool_pre_ping=True)

@@ -23,6 +23,7 @@ from bot.donations.content import donate_content
 from bot.settings import Settings, origin_of
 from bot.storage.app_db import create_engine, feedback, link_clicks
 from bot.storage.database import resolve_database_url
+from bot.web.readiness import readiness_blueprint
 from bot.web.widget import ASSETS, AssetCache, FeedbackError, parse_feedback, widget_config
 
 logger = logging.getLogger(__name__)
@@ -193,6 +194,7 @@ def create_app(settings: Settings) -> Sanic:
     app.blueprint(analytics_blueprint())
     app.blueprint(corrections_blueprint())
     app.blueprint(staff_blueprint())
+    app.blueprint(readiness_blueprint(settings))  # GET /readyz (bot/web/readiness.py)
 
     @app.middleware("response")
     async def security_headers(_: Request, resp: HTTPResponse) -> None:

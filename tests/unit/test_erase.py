@@ -22,6 +22,8 @@ from bot.storage.app_db import (
     link_clicks,
     newsletter_records,
     outbox,
+    stream_conversation_days,
+    stream_conversations,
 )
 from bot.supporters.delivery_config import DeliveryConfig
 from bot.supporters.records import Origin, engine_for, record_enquiry, subscribe
@@ -63,6 +65,17 @@ def store_conversation(engine, conversation_id: str, email: str) -> None:
         connection.execute(
             feedback.insert().values(conversation_id=conversation_id, rating="up", message_text="x", created_at=now)
         )
+        # What `ijm-bot consume` keeps about the conversation (bot/stream/).
+        connection.execute(
+            stream_conversations.insert().values(
+                conversation_id=conversation_id, first_day=20_000, open_day=None, open_fallback=False
+            )
+        )
+        connection.execute(
+            stream_conversation_days.insert().values(
+                conversation_id=conversation_id, day=20_000, messages=1, fallbacks=0, donation_link=False, safety=False
+            )
+        )
 
 
 def count(engine, table, conversation_id: str | None = None) -> int:
@@ -90,7 +103,7 @@ def test_erasing_removes_every_row_of_that_conversation_and_nothing_else(engine)
         "intent_corrections": 1, "conversation_reviews": 1, "conversation_tags": 1,
     }  # fmt: skip
     tables = (newsletter_records, enquiries, link_clicks, feedback, intent_corrections, conversation_reviews)
-    for table in (*tables, conversation_tags):
+    for table in (*tables, conversation_tags, stream_conversations, stream_conversation_days):
         assert count(engine, table, "erase-me") == 0 and count(engine, table, "keep-me") == 1
     assert count(engine, outbox) == 2  # the other conversation's two deliveries
     with engine.connect() as connection:

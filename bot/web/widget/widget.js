@@ -405,7 +405,13 @@
       return;
     }
     const server = OPTS.server || config.server || BASE.origin;
-    socket = io(server, { path: config.socketPath || "/socket.io", reconnectionDelayMax: 5000 });
+    // The conversation id in the connection URL too: nginx keeps a conversation on one Rasa server with it
+    // (ijm-bot run --instances N), on every request of the connection.
+    socket = io(server, {
+      path: config.socketPath || "/socket.io",
+      reconnectionDelayMax: 5000,
+      query: { conversation: sessionId },
+    });
     socket.on("connect", () => {
       ready = false;
       socket.emit("session_request", { session_id: sessionId });
