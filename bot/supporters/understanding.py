@@ -80,7 +80,10 @@ def is_explicit_yes(message: Message) -> bool:
 
 
 def wants_to_skip(message: Message) -> bool:
-    return message.intent == "deny" or bool(SKIP.match(message.text.strip()))
+    """A skip word, or a refusal the model read as `deny` that says no in words: the model also reads some
+    first names as `deny` (Noor, Nora, Noah), and a name must never be dropped as a refusal."""
+    text = message.text.strip()
+    return bool(SKIP.match(text)) or (message.intent == "deny" and bool(NEGATION.search(text)))
 
 
 def clean_text(text: str, limit: int = MAX_SHORT_ANSWER_CHARS) -> str | None:

@@ -76,9 +76,16 @@ def test_skipping_the_optional_name(text):
     assert wants_to_skip(msg(text))
 
 
-def test_a_name_is_not_a_skip():
-    assert not wants_to_skip(msg("Nora"))
-    assert wants_to_skip(msg("whatever", "deny"))
+@pytest.mark.parametrize("name", ["Nora", "Noor", "Noah", "Nona"])
+def test_a_name_is_not_a_skip_even_when_the_model_reads_it_as_deny(name):
+    """Found by the load benchmark: the model reads these first names as `deny`."""
+    assert not wants_to_skip(msg(name))
+    assert not wants_to_skip(msg(name, "deny"))
+
+
+def test_a_refusal_in_words_is_a_skip():
+    assert wants_to_skip(msg("I don't want to give it", "deny"))
+    assert wants_to_skip(msg("nah", "deny"))
 
 
 @pytest.mark.parametrize(
