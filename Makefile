@@ -124,3 +124,11 @@ INSTANCES ?= 2
 .PHONY: run-cluster
 run-cluster: setup
 	$(BIN)/ijm-bot run --instances $(INSTANCES)
+
+# The load benchmark (issue #7; a benchmark, not a test): `ijm-bot run --instances 2` on a fresh PostgreSQL database
+# (ijm_load_<time> on localhost, dropped at the end) and Redis, 50 visitors holding conversations over REST through
+# nginx for 5 minutes, then every turn and sign-up looked for in the database (bench/load.py; about 7 minutes).
+# Report in bench/results/load.md; fails on any error or anything not stored.
+.PHONY: bench-load
+bench-load: $(STAMP) nginx
+	$(BIN)/python -m bench.load
