@@ -71,3 +71,21 @@ def test_bad_input_gets_a_clear_4xx_and_the_next_message_is_answered(assistant, 
     assert refused.json()["detail"]
     assert assistant.events(sender) == []  # nothing reached the conversation
     assert [r["text"] for r in say(assistant, sender, "hello")] == [domain["responses"]["utter_greet"][0]["text"]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/status"),
+        ("GET", "/version"),
+        ("GET", "/conversations/someone/tracker"),
+        ("POST", "/conversations/someone/messages"),
+        ("POST", "/model/parse"),
+        ("PUT", "/model"),
+        ("POST", "/model/train"),
+    ],
+)
+def test_rasas_http_api_is_off(assistant, method, path):
+    """`ijm-bot run` starts Rasa without --enable-api: no tracker reads, no parsing, no model loading from outside."""
+    answer = requests.request(method, f"{assistant.rasa_url}{path}", json={}, timeout=10)
+    assert answer.status_code in (404, 405), (path, answer.status_code, answer.text[:200])

@@ -4,10 +4,11 @@ restart or leave out one of them."""
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 import requests
@@ -59,18 +60,18 @@ class Services:
 def project_services(database_url: str) -> Iterator[Services]:
     """The processes of `ijm-bot run` on free ports and `database_url` (migrated), none started yet."""
     upgrade(database_url)
-    settings = Settings.from_env(
-        {
-            "DATABASE_URL": database_url,
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "WEB_PORT": str(free_port()),
-        }
-    )
+    # The children read their settings from the environment, as under `ijm-bot run`.
+    env = {
+        "DATABASE_URL": database_url,
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
+    }
+    settings = Settings.from_env({**os.environ, **env})
     model = model_path(settings.model_dir)
     if not model.exists():
         pytest.fail(f"no trained model at {model}: run `ijm-bot train` (make test does)")
-    specs = {spec.name: spec for spec in service_specs(settings, model, database_url)}
+    specs = {spec.name: replace(spec, env={**spec.env, **env}) for spec in service_specs(settings, model, database_url)}
     services = Services(settings, database_url, specs)
     try:
         yield services

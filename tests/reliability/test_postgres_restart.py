@@ -1,5 +1,6 @@
-"""PostgreSQL restarted during traffic (issue #7): requests during the outage fail cleanly (the apology, never
-a hang, no in-memory fallback), messages after it are stored at once, and no committed event is lost.
+"""PostgreSQL restarted during traffic (issue #7): /readyz goes red, requests during the outage fail cleanly (the
+apology, never a hang, no in-memory fallback), messages after it are stored at once, and no committed event is
+lost.
 
 The Rasa server and the action server run against a PostgreSQL server of the test's own, which the test
 restarts while a visitor keeps writing."""
@@ -36,6 +37,9 @@ def test_a_database_restart_loses_nothing_committed_and_recovers_at_once():
     with private_postgres() as postgres, project_services(postgres.url) as services:
         services.start("action server")
         services.start("Rasa server")
+        services.start("web app")
+        readyz = f"{services.settings.web_url}/readyz"
+        assert requests.get(readyz, timeout=10).status_code == 200
         sender = f"pg-restart-{uuid.uuid4().hex[:8]}"
         before = ["when was IJM founded?", "where does IJM work?", "how can I donate?"]
         for text in before:
@@ -64,11 +68,14 @@ def test_a_database_restart_loses_nothing_committed_and_recovers_at_once():
         postgres.stop()
         down = services.say(sender, "who founded IJM?", timeout=30)
         assert APOLOGY in down  # cleanly: no silence, no 500, no hang
+        red = requests.get(readyz, timeout=10)
+        assert red.status_code == 503 and not red.json()["checks"]["database"]["ok"]
         postgres.start()
         time.sleep(1)
         stop.set()
         traffic.join(timeout=60)
 
+        assert requests.get(readyz, timeout=10).status_code == 200
         after = services.say(sender, "what is IJM's mission?")
         assert APOLOGY not in after  # the first message after the restart is answered and stored
         texts = user_texts(postgres.url, sender)
