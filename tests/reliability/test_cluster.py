@@ -226,6 +226,17 @@ def test_socketio_through_nginx_sticks_to_one_instance_and_answers(cluster):
     assert [text for kind, text in cluster.events(conversation) if kind == "user"] == ["when was IJM founded?"]
 
 
+def test_every_instance_refuses_a_page_from_another_origin(cluster):
+    """The widget's origin check (ALLOWED_ORIGINS) holds through nginx and on each Rasa server directly."""
+    allowed = cluster.web_url  # PUBLIC_URL's origin, the default allowed one
+    for base in [cluster.chat_url, *(f"http://127.0.0.1:{port}" for port in cluster.rasa_ports())]:
+        handshake = f"{base}/socket.io/?EIO=4&transport=polling&conversation={uuid.uuid4().hex}"
+        foreign = requests.get(handshake, headers={"Origin": "https://evil.example"}, timeout=WAIT)
+        assert foreign.status_code == 400 and "sid" not in foreign.text, (base, foreign.status_code, foreign.text)
+        own = requests.get(handshake, headers={"Origin": allowed}, timeout=WAIT)
+        assert own.status_code == 200 and '"sid"' in own.text, (base, own.status_code, own.text[:200])
+
+
 def test_readyz_checks_every_instance(cluster):
     answer = requests.get(f"{cluster.web_url}/readyz", timeout=10)
     report = answer.json()
