@@ -57,8 +57,9 @@ class Services:
 
 
 @contextmanager
-def project_services(database_url: str) -> Iterator[Services]:
-    """The processes of `ijm-bot run` on free ports and `database_url` (migrated), none started yet."""
+def project_services(database_url: str, **extra_env: str) -> Iterator[Services]:
+    """The processes of `ijm-bot run` on free ports and `database_url` (migrated), none started yet; `extra_env`
+    are more settings for them (e.g. NEWSLETTER_WEBHOOK_URL)."""
     upgrade(database_url)
     # The children read their settings from the environment, as under `ijm-bot run`.
     env = {
@@ -66,6 +67,7 @@ def project_services(database_url: str) -> Iterator[Services]:
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "WEB_PORT": str(free_port()),
+        **extra_env,
     }
     settings = Settings.from_env({**os.environ, **env})
     model = model_path(settings.model_dir)
