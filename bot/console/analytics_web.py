@@ -27,8 +27,8 @@ from bot.console.analytics import (
     parse_range,
     to_csv,
 )
+from bot.console.pages import console_page, page_header, render_page
 from bot.console.sessions import Session
-from bot.console.web import _header, _page, console_page
 from bot.web.widget import Asset, AssetCache
 
 SCRIPT = Asset(
@@ -77,7 +77,7 @@ def analytics_body(session: Session, period: DateRange | None, charts: list[Char
         else ""
     )
     return (
-        f'{_header(session)}<main><p><a href="/console">Conversations</a></p><h1>Analytics</h1>{form}{problem}'
+        f'{page_header(session)}<main><p><a href="/console">Conversations</a></p><h1>Analytics</h1>{form}{problem}'
         f"{''.join(sections)}</main>{scripts}"
     )
 
@@ -96,9 +96,9 @@ def analytics_blueprint() -> Blueprint:
         try:
             period = parse_range(dates["from"], dates["to"])
         except RangeError as error:
-            return _page("Analytics", analytics_body(session, None, [], str(error), dates), 400)
+            return render_page("Analytics", analytics_body(session, None, [], str(error), dates), 400)
         charts = await in_thread(all_charts, engine(request), period)
-        return _page("Analytics", analytics_body(session, period, charts, "", dates))
+        return render_page("Analytics", analytics_body(session, period, charts, "", dates))
 
     @analytics.get("/console/analytics/<filename:str>", error_format="html")
     @console_page()

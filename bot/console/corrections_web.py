@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from html import escape
 from urllib.parse import quote
 
@@ -20,8 +19,8 @@ from bot.console.corrections import (
     record_correction,
     unanswered_messages,
 )
+from bot.console.pages import console_page, csrf_ok, form_expired, form_fields, page_header, render_page, shown_for
 from bot.console.sessions import Session
-from bot.console.web import _form, _header, _page, _shown_for, console_page
 
 DEFAULT_DAYS = 30
 MAX_GROUPS_SHOWN = 200
@@ -46,7 +45,7 @@ def corrections_blueprint() -> Blueprint:
     @console_page()
     async def list_page(request: Request, session: Session) -> HTTPResponse:
         rows = await in_thread(list_corrections, engine(request))
-        shown = _shown_for(session.member)
+        shown = shown_for(session.member)
         lines = "".join(
             f"<tr><td>{row.created_at:%Y-%m-%d %H:%M}</td>"
             f'<td><a href="/console/conversations/{quote(row.conversation_id, safe="")}">'
@@ -66,16 +65,16 @@ def corrections_blueprint() -> Blueprint:
             if session.member.is_admin and rows
             else ""
         )
-        body = f"{_header(session)}<main>{nav()}<h1>Intent corrections</h1>{download}{table}</main>"
-        return _page("Corrections", body)
+        body = f"{page_header(session)}<main>{nav()}<h1>Intent corrections</h1>{download}{table}</main>"
+        return render_page("Corrections", body)
 
     @corrections.post("/console/corrections", error_format="html")
     @console_page()
     async def correct(request: Request, session: Session) -> HTTPResponse:
-        form = _form(request)
-        if not secrets.compare_digest(form.get("csrf_token", ""), session.csrf_token):
-            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
-        header = _header(session)
+        form = form_fields(request)
+        if not csrf_ok(form, session):
+            return form_expired()
+        header = page_header(session)
         try:
             event_id = int(form.get("event_id", ""))
         except ValueError:
@@ -86,7 +85,8 @@ def corrections_blueprint() -> Blueprint:
             )
         except CorrectionError as error:
             title = "Not found" if error.status == 404 else "Not corrected"
-            return _page(title, f"{header}<main>{nav()}<p class=error>{escape(str(error))}.</p></main>", error.status)
+            body = f"{header}<main>{nav()}<p class=error>{escape(str(error))}.</p></main>"
+            return render_page(title, body, error.status)
         return response.redirect(safe_next(form.get("next", "")), status=303)
 
     @corrections.get("/console/corrections/export.yml", error_format="html")
@@ -108,7 +108,7 @@ def corrections_blueprint() -> Blueprint:
             days = DEFAULT_DAYS
         messages = await in_thread(unanswered_messages, engine(request), days)
         groups = group_unanswered(messages)
-        shown = _shown_for(session.member)
+        shown = shown_for(session.member)
         lines = "".join(
             f"<tr><td>{group.count}</td><td>{escape(shown(group.example[:300]))}</td>"
             f'<td><a href="/console/conversations/{quote(group.conversation_id, safe="")}">a conversation</a></td></tr>'
@@ -122,11 +122,11 @@ def corrections_blueprint() -> Blueprint:
         )
         periods = " · ".join(f'<a href="/console/unanswered?days={n}">{n} days</a>' for n in (7, 30, 90, 365))
         body = (
-            f"{_header(session)}<main>{nav()}<h1>Unanswered questions</h1>"
+            f"{page_header(session)}<main>{nav()}<h1>Unanswered questions</h1>"
             f"<p>Visitor messages of the last {days} days that got a fallback or were out of scope, similar ones "
             f"together, most frequent first: what to teach the assistant next. {periods}</p>"
             f"<p>{len(messages)} messages in {len(groups)} groups.</p>{table}</main>"
         )
-        return _page("Unanswered questions", body)
+        return render_page("Unanswered questions", body)
 
     return corrections

@@ -6,7 +6,6 @@ An admin cannot remove themselves, nor the last admin, so the console can't be l
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timezone
 from html import escape
 from urllib.parse import quote
@@ -27,18 +26,10 @@ from bot.console.accounts import (
     remove_staff,
     unlock_staff,
 )
+from bot.console.pages import console_page, csrf_ok, form_expired, form_fields, page_header, render_page
 from bot.console.sessions import Session
-from bot.console.web import _form, _header, _page, console_page
 
 ADMINS_ONLY = "Only admins can manage staff."
-
-
-def _csrf_ok(form: dict[str, str], session: Session) -> bool:
-    return secrets.compare_digest(form.get("csrf_token", ""), session.csrf_token)
-
-
-def _expired(session: Session) -> HTTPResponse:
-    return _page("Forbidden", f"{_header(session)}<main><p>The form expired. Go back and try again.</p></main>", 403)
 
 
 def _button(action: str, label: str, csrf: str, aria: str) -> str:
@@ -69,7 +60,7 @@ def _staff_page(session: Session, members: list[StaffMember], message: str = "",
     rows = "".join(_row(member, session, now) for member in members)
     roles = "".join(f'<option value="{role}">{role}</option>' for role in ROLES)
     notice = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
-    body = f"""{_header(session)}<main><h1>Staff</h1>{notice}
+    body = f"""{page_header(session)}<main><h1>Staff</h1>{notice}
 <table><thead><tr><th scope=col>Name</th><th scope=col>Role</th><th scope=col>Added</th><th scope=col>Sign-in</th>
 <th scope=col>Actions</th></tr></thead><tbody>{rows}</tbody></table>
 <h2>Add a staff member</h2>
@@ -84,7 +75,7 @@ erase, and manage staff. Give the password to the person by a separate, private 
 <input id="staff-password" name="password" type="password" minlength="{MIN_PASSWORD_CHARS}" required
  autocomplete="new-password">
 <div><button type="submit">Add</button></div></form></main>"""
-    return _page("Staff", body, status)
+    return render_page("Staff", body, status)
 
 
 def staff_blueprint() -> Blueprint:
@@ -101,9 +92,9 @@ def staff_blueprint() -> Blueprint:
     @staff_pages.post("/console/staff", error_format="html")
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_add(request: Request, session: Session) -> HTTPResponse:
-        form = _form(request)
-        if not _csrf_ok(form, session):
-            return _expired(session)
+        form = form_fields(request)
+        if not csrf_ok(form, session):
+            return form_expired(session)
         name, role, password = form.get("name", "").strip(), form.get("role", ""), form.get("password", "")
         try:
             await in_thread(add_staff, engine(request), name, role, password, session.member.name)
@@ -114,26 +105,26 @@ def staff_blueprint() -> Blueprint:
     @staff_pages.post("/console/staff/<name:str>/token", error_format="html")
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_token(request: Request, session: Session, name: str) -> HTTPResponse:
-        if not _csrf_ok(_form(request), session):
-            return _expired(session)
+        if not csrf_ok(form_fields(request), session):
+            return form_expired(session)
         try:
             token = await in_thread(issue_token, engine(request), name, session.member.name)
         except StaffError as error:
             return await _show(request, session, f"No token: {error}.", 404)
-        body = f"""{_header(session)}<main><h1>API token for {escape(name)}</h1>
+        body = f"""{page_header(session)}<main><h1>API token for {escape(name)}</h1>
 <p>Copy it now: it is shown only this once and stored only as a digest. Send it as
 <code>Authorization: Bearer &lt;token&gt;</code>.</p>
 <p><input readonly aria-label="API token" value="{escape(token)}" size="60"></p>
 <p><a href="/console/staff">Back to staff</a></p></main>"""
-        page = _page("API token", body)
+        page = render_page("API token", body)
         page.headers["Cache-Control"] = "no-store"
         return page
 
     @staff_pages.post("/console/staff/<name:str>/unlock", error_format="html")
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_unlock(request: Request, session: Session, name: str) -> HTTPResponse:
-        if not _csrf_ok(_form(request), session):
-            return _expired(session)
+        if not csrf_ok(form_fields(request), session):
+            return form_expired(session)
         try:
             await in_thread(unlock_staff, engine(request), name, session.member.name)
         except StaffError as error:
@@ -144,17 +135,17 @@ def staff_blueprint() -> Blueprint:
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_remove_confirmation(request: Request, session: Session, name: str) -> HTTPResponse:
         target = f"/console/staff/{quote(name, safe='')}/remove"
-        body = f"""{_header(session)}<main><h1>Remove {escape(name)}?</h1>
+        body = f"""{page_header(session)}<main><h1>Remove {escape(name)}?</h1>
 <p>They are signed out at once and their API tokens stop working. This is recorded in the audit log.</p>
 <form method="post" action="{target}"><input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
 <button type="submit">Remove {escape(name)}</button> <a href="/console/staff">Cancel</a></form></main>"""
-        return _page("Remove staff member", body)
+        return render_page("Remove staff member", body)
 
     @staff_pages.post("/console/staff/<name:str>/remove", error_format="html")
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_remove(request: Request, session: Session, name: str) -> HTTPResponse:
-        if not _csrf_ok(_form(request), session):
-            return _expired(session)
+        if not csrf_ok(form_fields(request), session):
+            return form_expired(session)
         if name == session.member.name:
             return await _show(request, session, "Not removed: you can't remove yourself.", 400)
         try:

@@ -43,7 +43,8 @@ from bot.storage.app_db import (
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = ("action_core_fallback", "action_fallback_topics")
 SAFETY_ACTION = "action_safety_help"
-DONATE_LINK = "%/go/donate%"  # in a bot event's stored JSON (LIKE: as each database compares, like the old SQL)
+DONATE_PATH = "/go/donate"  # in an answer that gives the donation link
+DONATE_LINK = f"%{DONATE_PATH}%"  # in a bot event's stored JSON (LIKE: as each database compares, like the old SQL)
 GAP_GRACE_SECONDS = 30.0
 SENDER_BATCH = 500
 SUMMARY_TABLES = (console_conversations, console_conversation_days, console_conversation_intents)

@@ -11,12 +11,12 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from bot.console.activity import Activity
+from bot.console.summary import DONATE_PATH, FALLBACK_ACTIONS, FALLBACK_INTENT, SAFETY_ACTION
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # North American and international phone numbers: at least 7 digits with the usual separators.
 PHONE = re.compile(r"(?<![\w])(\+?\d[\d\s().-]{5,}\d)(?![\w])")
 HIDDEN_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
-FALLBACK_ACTIONS = {"action_fallback_topics", "action_core_fallback"}
 # Outcomes read off the events themselves (the app's own records are in bot/console/activity.py).
 DONATION_LINK_SHOWN = "Donation link shown"
 SAFETY_ANSWER_GIVEN = "Safety answer given"
@@ -92,7 +92,7 @@ def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn
                     entities=[f"{e.get('entity')}={e.get('value')}" for e in parse.get("entities") or []],
                 )
             )
-            if intent.get("name") == "nlu_fallback":
+            if intent.get("name") == FALLBACK_INTENT:
                 turns[-1].mark(FALLBACK)
             continue
         if not turns:
@@ -103,11 +103,11 @@ def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn
             titles = " ".join(f"[{b.get('title')}]" for b in buttons if isinstance(b, dict))
             reply = (str(data.get("text") or "") + (f"\n{titles}" if titles else "")).strip()
             turn.replies.append(reply)
-            if "/go/donate" in reply:
+            if DONATE_PATH in reply:
                 turn.mark(DONATION_LINK_SHOWN)
         elif row.type_name == "action" and data.get("name") not in HIDDEN_ACTIONS:
             turn.steps.append(f"action {data.get('name')}")
-            if data.get("name") == "action_safety_help":
+            if data.get("name") == SAFETY_ACTION:
                 turn.mark(SAFETY_ANSWER_GIVEN)
             elif data.get("name") in FALLBACK_ACTIONS:
                 turn.mark(FALLBACK)

@@ -8,13 +8,10 @@ Pages are built with html.escape on every value that comes from a visitor or a s
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import secrets
-from collections.abc import Awaitable, Callable
 from html import escape
-from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sanic import Blueprint, response
@@ -28,46 +25,21 @@ from bot.console.conversation_list import OUTCOME_LABELS, PAGE_SIZE, FilterError
 from bot.console.corrections import correction_form_html, corrections_by_event, domain_intents
 from bot.console.erase import erase_conversation, erased_anything
 from bot.console.export import conversation_ids, export_csv, export_jsonl
+from bot.console.pages import (
+    console_page,
+    csrf_ok,
+    form_expired,
+    form_fields,
+    page_header,
+    render_page,
+    shown_for,
+)
 from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, remove_tag, review_of, save_review
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, start_session
-from bot.console.transcripts import Turn, attach_activity, load_transcript, mask_personal_details
+from bot.console.transcripts import Turn, attach_activity, load_transcript
 from bot.storage.app_db import audit_log
 
 LOGIN_CSRF_COOKIE = "ijm_console_login"
-CONSOLE_POLICY = (
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
-
-
-def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
-    html = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} · IJM assistant console</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:0;color:#1a1a1a;background:#f6f6f4}}
-header{{background:#003366;color:#fff;padding:.8rem 1.5rem;display:flex;justify-content:space-between;
-  align-items:center}}
-main{{max-width:60rem;margin:1.5rem auto;padding:0 1rem}}
-table{{border-collapse:collapse;width:100%;background:#fff}}
-th,td{{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd}}
-label{{display:block;margin:.6rem 0 .2rem}} input{{font:inherit;padding:.4rem;width:18rem;max-width:100%}}
-button{{font:inherit;padding:.4rem 1rem;margin-top:.8rem}} .error{{color:#a00000}} header button{{margin:0}}
-header a{{color:#fff}} header nav a:focus-visible{{outline:2px solid #fff}}
-input[type=checkbox]{{width:auto}} form.inline{{display:inline}} form.inline button{{margin:0 0 0 .3rem}}
-.outcomes{{list-style:none;padding:0;margin:.2rem 0}}
-.outcomes li{{display:inline-block;background:#e6eef7;border-radius:1rem;padding:.1rem .7rem;margin:.1rem .2rem 0 0}}
-.outcomes li.feedback_down{{background:#fbe4e4}}
-</style></head><body>{body}</body></html>"""
-    return response.html(html, status=status, headers={"Content-Security-Policy": CONSOLE_POLICY})
-
-
-def _form(request: Request) -> dict[str, str]:
-    """The urlencoded form fields (first value of each), tolerating bodies Sanic can't parse."""
-    try:
-        fields = parse_qs(request.body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    return {key: values[0] for key, values in fields.items()}
 
 
 def _login_page(csrf: str, message: str = "", status: int = 200) -> HTTPResponse:
@@ -80,7 +52,7 @@ def _login_page(csrf: str, message: str = "", status: int = 200) -> HTTPResponse
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <div><button type="submit">Sign in</button></div></form></main>"""
-    resp = _page("Sign in", body, status)
+    resp = render_page("Sign in", body, status)
     resp.cookies[LOGIN_CSRF_COOKIE] = csrf
     resp.cookies[LOGIN_CSRF_COOKIE]["httponly"] = True
     resp.cookies[LOGIN_CSRF_COOKIE]["samesite"] = "Strict"
@@ -141,22 +113,6 @@ def _review_html(conversation_id: str, review, csrf: str) -> str:
 <button type="submit">Add</button></form></section>"""
 
 
-def _header(session: Session) -> str:
-    member = session.member
-    return f"""<header><strong>IJM assistant console</strong>
-<nav aria-label="Console"><a href="/console">Conversations</a> · <a href="/console/analytics">Analytics</a> ·
-<a href="/console/corrections">Corrections</a> · <a href="/console/unanswered">Unanswered</a>
-{'· <a href="/console/staff">Staff</a> · <a href="/console/audit">Audit log</a>' if member.is_admin else ""}</nav>
-<form method="post" action="/console/logout"><span>{escape(member.name)} ({escape(member.role)})</span>
-<input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
-<button type="submit">Sign out</button></form></header>"""
-
-
-def _shown_for(member: StaffMember):
-    """Viewers see visitors' e-mail addresses and phone numbers masked; admins see them."""
-    return (lambda text: text) if member.is_admin else mask_personal_details
-
-
 def _turn_html(turn: Turn, shown) -> str:
     parts = ['<section class="turn">']
     if turn.text is not None:
@@ -193,30 +149,6 @@ def transcript_with_activity(db: sa.engine.Engine, conversation_id: str) -> list
     return turns
 
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
-def console_page(admin_only: str | None = None) -> Callable[[Handler], Handler]:
-    """For a console page: sign-in required (else the login page), and admins only when `admin_only` says why.
-
-    The handler gets the session after the request.
-    """
-
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def page(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            session = await current_session(request)
-            if session is None:
-                return response.redirect("/console/login", status=303)
-            if admin_only and not session.member.is_admin:
-                return _page("Forbidden", f"{_header(session)}<main><p>{escape(admin_only)}</p></main>", 403)
-            return await handler(request, session, *args, **kwargs)
-
-        return page
-
-    return decorate
-
-
 def console_blueprint(secure_cookies: bool) -> Blueprint:
     """The console's routes; `secure_cookies` marks the session cookie Secure (PUBLIC_URL is https)."""
     console = Blueprint("console")
@@ -229,7 +161,7 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
 
     @console.post("/console/login", error_format="html")
     async def login(request: Request) -> HTTPResponse:
-        form = _form(request)
+        form = form_fields(request)
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
         if not expected or not secrets.compare_digest(form.get("csrf_token", ""), expected):
             return _login_page(secrets.token_urlsafe(32), "The form expired. Please sign in again.", 403)
@@ -257,8 +189,8 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
     @console.post("/console/logout", error_format="html")
     @console_page()
     async def logout(request: Request, session: Session) -> HTTPResponse:
-        if not secrets.compare_digest(_form(request).get("csrf_token", ""), session.csrf_token):
-            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
+        if not csrf_ok(form_fields(request), session):
+            return form_expired()
         await in_thread(end_session, engine(request), request.cookies.get(SESSION_COOKIE))
         resp = response.redirect("/console/login", status=303)
         del resp.cookies[SESSION_COOKIE]
@@ -274,10 +206,11 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         try:
             filters = Filters.from_args(request.args)
         except FilterError as error:
-            body = f"{_header(session)}<main>{_filter_form(Filters())}<p class=error>{escape(str(error))}</p></main>"
-            return _page("Conversations", body, 400)
+            problem = f"<p class=error>{escape(str(error))}</p>"
+            body = f"{page_header(session)}<main>{_filter_form(Filters())}{problem}</main>"
+            return render_page("Conversations", body, 400)
         rows = await in_thread(list_conversations, engine(request), filters, page)
-        shown = _shown_for(session.member)
+        shown = shown_for(session.member)
         lines = "".join(
             f"<tr><td>{row['started']:%Y-%m-%d %H:%M}</td><td>{row['messages']}</td>"
             f'<td><a href="/console/conversations/{quote(row["id"], safe="")}">'
@@ -305,16 +238,16 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
                 f'<p>Export these conversations: <a href="/console/export/csv?{query}">CSV</a> (a row per message) · '
                 f'<a href="/console/export/jsonl?{query}">JSONL</a> (a conversation per line)</p>'
             )
-        body = f"{_header(session)}<main><h1>Conversations</h1>{_filter_form(filters)}{exports}{table}{more}</main>"
-        return _page("Conversations", body)
+        body = f"{page_header(session)}<main><h1>Conversations</h1>{_filter_form(filters)}{exports}{table}{more}</main>"
+        return render_page("Conversations", body)
 
     @console.get("/console/conversations/<conversation_id:str>", error_format="html")
     @console_page()
     async def transcript(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         turns = await in_thread(transcript_with_activity, engine(request), conversation_id[:255])
-        header = _header(session)
+        header = page_header(session)
         if turns is None:
-            return _page(
+            return render_page(
                 "Not found", f"{header}<main><p>There is no conversation {escape(conversation_id)}.</p></main>", 404
             )
         body = f'{header}<main><p><a href="/console">All conversations</a></p><h1>Conversation</h1>'
@@ -322,7 +255,7 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         intents = domain_intents()
         here = f"/console/conversations/{quote(conversation_id, safe='')}"
         for turn in turns:
-            body += _turn_html(turn, _shown_for(session.member))
+            body += _turn_html(turn, shown_for(session.member))
             if turn.event_id is not None:
                 current = corrected.get(turn.event_id, turn.intent)
                 body += correction_form_html(turn.event_id, current, session.csrf_token, here, intents)
@@ -334,19 +267,20 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
                 "<button type=submit>Erase this conversation…</button></form>"
             )
         body += "</main>"
-        return _page("Conversation", body)
+        return render_page("Conversation", body)
 
     async def _review_change(request: Request, conversation_id: str, change) -> HTTPResponse:
         session = await current_session(request)
         if session is None:
             return response.redirect("/console/login", status=303)
-        form = _form(request)
-        if not secrets.compare_digest(form.get("csrf_token", ""), session.csrf_token):
-            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
+        form = form_fields(request)
+        if not csrf_ok(form, session):
+            return form_expired()
         try:
             await in_thread(change, engine(request), conversation_id[:255], form, session.member.name)
         except ReviewError as error:
-            return _page("Not saved", f"{_header(session)}<main><p class=error>{escape(str(error))}</p></main>", 400)
+            problem = f"<p class=error>{escape(str(error))}</p>"
+            return render_page("Not saved", f"{page_header(session)}<main>{problem}</main>", 400)
         return response.redirect(f"/console/conversations/{quote(conversation_id, safe='')}", status=303)
 
     @console.post("/console/conversations/<conversation_id:str>/review", error_format="html")
@@ -370,19 +304,19 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
     @console_page(admin_only="Only admins can erase.")
     async def erase_confirmation(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         target = quote(conversation_id, safe="")
-        body = f"""{_header(session)}<main><h1>Erase this conversation?</h1>
+        body = f"""{page_header(session)}<main><h1>Erase this conversation?</h1>
 <p>Conversation {escape(conversation_id)}: its messages and everything stored with it (sign-ups, enquiries,
 clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
 <form method="post" action="/console/conversations/{target}/erase">
 <input type="hidden" name="csrf_token" value="{escape(session.csrf_token)}">
 <button type="submit">Erase for good</button> <a href="/console/conversations/{target}">Cancel</a></form></main>"""
-        return _page("Erase", body)
+        return render_page("Erase", body)
 
     @console.post("/console/conversations/<conversation_id:str>/erase", error_format="html")
     @console_page(admin_only="Only admins can erase.")
     async def erase(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
-        if not secrets.compare_digest(_form(request).get("csrf_token", ""), session.csrf_token):
-            return _page("Forbidden", "<main><p>The form expired. Go back and try again.</p></main>", 403)
+        if not csrf_ok(form_fields(request), session):
+            return form_expired()
         await in_thread(erase_conversation, engine(request), conversation_id[:255], session.member.name)
         return response.redirect("/console", status=303)
 
@@ -422,7 +356,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
             filters = Filters.from_args(request.args)
         except FilterError as error:
             return response.json({"error": "invalid_filter", "detail": str(error)}, 400)
-        shown = _shown_for(member)
+        shown = shown_for(member)
         rows = await in_thread(list_conversations, engine(request), filters, page)
         items = [
             {**row, "started": row["started"].isoformat(), "first_message": shown(row["first_message"])} for row in rows
@@ -437,7 +371,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         turns = await in_thread(transcript_with_activity, engine(request), conversation_id[:255])
         if turns is None:
             return response.json({"error": "not_found", "detail": "there is no such conversation"}, 404)
-        shown = _shown_for(member)
+        shown = shown_for(member)
         return response.json(
             {
                 "id": conversation_id,
@@ -464,7 +398,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         def refuse(status: int, code: str, detail: str) -> HTTPResponse:
             if as_json_error:
                 return response.json({"error": code, "detail": detail}, status)
-            return _page("Export", f"<main><p class=error>{escape(detail)}</p></main>", status)
+            return render_page("Export", f"<main><p class=error>{escape(detail)}</p></main>", status)
 
         if member is None:
             return refuse(401, "unauthorized", "sign in or send a staff API token")
@@ -524,7 +458,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
             "<table><thead><tr><th scope=col>When (UTC)</th><th scope=col>Who</th><th scope=col>What</th>"
             f"<th scope=col>On</th><th scope=col>Details</th></tr></thead><tbody>{lines}</tbody></table>"
         )
-        return _page("Audit log", f"{_header(session)}<main><h1>Audit log</h1>{table}</main>")
+        return render_page("Audit log", f"{page_header(session)}<main><h1>Audit log</h1>{table}</main>")
 
     @console.get("/api/me", error_format="json")
     async def me(request: Request) -> HTTPResponse:
