@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from bot.storage.database import sqlite_engine_options, tune_sqlite
+
 metadata = sa.MetaData()
 
 
@@ -340,4 +342,4 @@ stream_seen_events = sa.Table(
 
 
 def create_engine(url: str) -> sa.engine.Engine:
-    return sa.create_engine(url, future=True, pool_pre_ping=True)
+    return tune_sqlite(sa.create_engine(url, future=True, pool_pre_ping=True, **sqlite_engine_options(url)))

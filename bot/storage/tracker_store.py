@@ -24,6 +24,8 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
+from bot.storage.database import sqlite_engine_options, tune_sqlite
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,7 +38,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        options = {**create_engine_kwargs(url), **sqlite_engine_options(url)}
+        self.engine = tune_sqlite(sa.create_engine(url, pool_pre_ping=True, **options))
         self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
