@@ -117,6 +117,10 @@
   let socket = null;
   let ready = false;
   const queue = [];
+  // Emitted, until their ack (or its timeout). A reply confirms the oldest: Rasa answers a conversation's messages in
+  // order and acknowledges each after its replies, so an ack lost when the connection drops just then must not mark
+  // an answered message "not sent".
+  const awaiting = [];
   const rows = new Map(); // entry id -> its list item
   let run = null; // the answer being received, the bot's messages since the visitor last spoke: {head, bar}
 
@@ -294,11 +298,28 @@
     entry.status = "sending";
     updateStatus(entry);
     showTyping(true);
+    awaiting.push(entry);
     socket.timeout(ACK_MS).emit("user_uttered", { message: entry.payload, session_id: sessionId }, (error) => {
       showTyping(false);
+      forget(entry);
+      if (entry.status === "sent") return; // its answer came: it got there, whatever became of the ack
       entry.status = error ? "failed" : "sent";
       updateStatus(entry);
     });
+  }
+
+  function forget(entry) {
+    const at = awaiting.indexOf(entry);
+    if (at >= 0) awaiting.splice(at, 1);
+  }
+
+  // Only the ack takes an entry off the list: the later replies of the same answer find it confirmed already.
+  function confirmOldest() {
+    const entry = awaiting[0];
+    if (entry && entry.status !== "sent") {
+      entry.status = "sent";
+      updateStatus(entry);
+    }
   }
 
   function flush() {
@@ -366,6 +387,7 @@
       .map((b) => ({ title: b.title, payload: b.payload }));
     if (!text && !buttons.length) return;
     showTyping(false);
+    confirmOldest();
     const entry = { from: "bot", text, buttons };
     if (run && run.head) entry.run = run.head.id;
     add(entry);
