@@ -16,7 +16,7 @@ from bot.console.corrections import export_training
 from bot.console.erase import erase_conversation, erased_anything
 from bot.console.retention import purge
 from bot.endpoints import rasa_endpoints, unreachable_services
-from bot.model import TrainingFailed, child_env, ensure_model, rasa_executable
+from bot.model import RUN_TUNING_ENV, TrainingFailed, child_env, ensure_model, rasa_executable
 from bot.outbox import admin as outbox_admin
 from bot.outbox.worker import READY_LINE as OUTBOX_READY_LINE
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
@@ -70,7 +70,7 @@ def service_specs(settings: Settings, model: Path, database_url: str) -> list[Se
                 str(settings.rasa_port),
             ],
             ready_url=f"{settings.rasa_url}/",
-            env={**env, **endpoints.env},
+            env={**env, **endpoints.env, **RUN_TUNING_ENV},
             cwd=PROJECT_ROOT,
             # Rasa keeps running on an in-memory store when its configured one fails: conversations would be lost.
             # (Its Redis lock store and RabbitMQ broker never fall back: the first fails each message after

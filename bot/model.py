@@ -25,9 +25,9 @@ class TrainingFailed(RuntimeError):
     pass
 
 
-def _training_files(root: Path) -> list[Path]:
+def _training_files(root: Path, inputs: tuple[str, ...]) -> list[Path]:
     files: list[Path] = []
-    for name in TRAINING_INPUTS:
+    for name in inputs:
         path = root / name
         if path.is_dir():
             files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml"))
@@ -36,10 +36,10 @@ def _training_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
-def fingerprint(root: Path = PROJECT_ROOT) -> str:
+def fingerprint(root: Path = PROJECT_ROOT, inputs: tuple[str, ...] = TRAINING_INPUTS) -> str:
     digest = hashlib.sha256()
     digest.update(f"rasa=={metadata.version('rasa')}\n".encode())
-    for path in _training_files(root):
+    for path in _training_files(root, inputs):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -47,6 +47,24 @@ def fingerprint(root: Path = PROJECT_ROOT) -> str:
 
 def model_path(model_dir: Path, root: Path = PROJECT_ROOT) -> Path:
     return model_dir / f"{MODEL_PREFIX}{fingerprint(root)}.tar.gz"
+
+
+# The Rasa server's environment for speed and memory (issue #8; measured in bench/speed_decisions.md). bench/speed.py
+# runs the baseline without it.
+RUN_TUNING_ENV: dict[str, str] = {
+    # One thread for each TensorFlow op and between ops: DIET's per-message work is tiny, and TensorFlow's
+    # thread pools (each as large as the machine's cores by default) took CPU from the event loop and the action
+    # server on 2 cores.
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    # oneDNN's kernels buy nothing on matrices this small and keep caches of their own.
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    # glibc malloc: two arenas, not eight per core, and freed blocks over 64 kB handed back to the system
+    # instead of kept for reuse (fixed thresholds: the dynamic ones only grow).
+    "MALLOC_ARENA_MAX": "2",
+    "MALLOC_MMAP_THRESHOLD_": "65536",
+    "MALLOC_TRIM_THRESHOLD_": "131072",
+}
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

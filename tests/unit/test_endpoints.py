@@ -19,6 +19,7 @@ from bot.endpoints import (
     rasa_endpoints,
     unreachable_services,
 )
+from bot.model import RUN_TUNING_ENV
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 from tests.e2e.harness import free_port
 
@@ -104,6 +105,9 @@ def test_the_rasa_server_is_given_the_generated_file_and_the_secrets(tmp_path):
     assert rasa.env[REDIS_PASSWORD_VARIABLE] == "s3cr@t"
     assert REDIS_PASSWORD_VARIABLE not in specs["web app"].env
     assert "Could not load model due to" in rasa.fatal_markers
+    # issue #8: the Rasa server runs with TensorFlow's thread pools of one and the malloc settings
+    assert {key: rasa.env[key] for key in RUN_TUNING_ENV} == RUN_TUNING_ENV
+    assert rasa.env["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
 
 
 def test_rasa_reads_the_generated_file_as_meant(tmp_path, monkeypatch):
