@@ -109,6 +109,17 @@ lock:
 clean:
 	rm -rf $(VENV) var/test-results .rasa
 
+# The speed benchmark (issue #8; a benchmark, not a test): our assistant against the same data trained with the
+# config.yml `rasa init` writes, in the same run: training time, held-out accuracy / macro F1, conversation tests,
+# start to first answer, REST and socket.io throughput and latency at 1, 10 and 50 conversations, memory
+# (bench/speed.py). Report and plots in bench/results/speed.*; fails when a goal is missed. About 25 minutes, plus
+# about 15 to train the baseline model the first time (kept in var/baseline-models/ until the data changes).
+# Options: make bench BENCH_ARGS='--seconds 60 --retrain-baseline'
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench.speed $(BENCH_ARGS)
+
 # The console's "Scale" benchmark (a benchmark, not a test): fills the PostgreSQL database BENCH_DATABASE_URL with
 # 100,000 conversations (about 2 million events) unless it is filled already, then times the conversation list
 # and the statistics on the real web app; report in bench/results/console-scale.md, fails if a median is >= 300 ms.

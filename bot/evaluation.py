@@ -126,12 +126,18 @@ def stock_config() -> Path:
     return Path(str(resources.files("rasa.cli.initial_project") / "config.yml"))
 
 
-def train_baseline(model_dir: Path) -> Path:
-    """Train the same data and domain with the stock config; reused while nothing it reads changes."""
+def baseline_model_name() -> str:
+    """The stock model's name: from what it is trained on (data, domain, Rasa's version, the stock config), not
+    from our config.yml, so changing ours does not retrain it."""
     from bot.model import fingerprint
 
-    digest = hashlib.sha256((fingerprint() + stock_config().read_text()).encode()).hexdigest()[:16]
-    target = model_dir / f"stock-{digest}.tar.gz"
+    data = fingerprint(inputs=("domain.yml", "data"))
+    return "stock-" + hashlib.sha256((data + stock_config().read_text()).encode()).hexdigest()[:16]
+
+
+def train_baseline(model_dir: Path) -> Path:
+    """Train the same data and domain with the stock config; reused while nothing it reads changes."""
+    target = model_dir / f"{baseline_model_name()}.tar.gz"
     if target.exists():
         return target
     model_dir.mkdir(parents=True, exist_ok=True)
