@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import aiohttp
 import socketio
 
-APOLOGY = "something went wrong"
+from bench.load import APOLOGY  # never_silent's apology
+
 TIMEOUT = 60.0
 
 # What visitors of the website ask, as whole conversations: the same scripts for our assistant and the baseline.

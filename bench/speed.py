@@ -27,30 +27,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 
 from bench.chat_load import LoadResult, first_answer, run_load
 from bench.console_scale import machine
-from bot.cli import service_specs
-from bot.evaluation import HELD_OUT, baseline_model_name, evaluate, stock_config
+from bot.cli import standalone_specs
+from bot.evaluation import HELD_OUT, evaluate, stock_config, train_baseline, train_from_scratch
 from bot.model import RUN_TUNING_ENV, child_env, rasa_executable
 from bot.settings import PROJECT_ROOT, Settings
-from bot.storage.migrate import upgrade
 from bot.supervisor import RunningService, ServiceSpec
 from tests.e2e.harness import free_port
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
-BASELINE_DIR = PROJECT_ROOT / "var" / "baseline-models"
 STORIES = PROJECT_ROOT / "tests" / "test_stories.yml"
 START_TIMEOUT = 600
 WARM_UP_SECONDS = 5.0
@@ -78,37 +73,6 @@ class Variant:
 
 
 # ---------------------------------------------------------------------------------------------------- training
-
-
-def train(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        rasa_executable(), "train", "--config", str(config), "--domain", "domain.yml", "--data", "data",
-        "--out", str(out_dir), "--fixed-model-name", name,
-    ]  # fmt: skip
-    log = out_dir / f"{name}.train.log"
-    # From scratch: an empty cache of trained components (Rasa would reuse unchanged ones from .rasa/cache).
-    with tempfile.TemporaryDirectory(prefix="rasa-cache-") as cache:
-        env = child_env({"RASA_CACHE_DIRECTORY": cache})
-        started = time.monotonic()
-        with log.open("w", encoding="utf-8") as output:
-            subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, stdout=output, stderr=subprocess.STDOUT)
-        seconds = time.monotonic() - started
-    return out_dir / f"{name}.tar.gz", seconds
-
-
-def baseline_model(retrain: bool) -> tuple[Path, float, str]:
-    """The stock model, its training time and a note on it; kept while nothing it reads changes (training it takes
-    about a quarter of an hour on 2 cores)."""
-    name = baseline_model_name()
-    model, timing = BASELINE_DIR / f"{name}.tar.gz", BASELINE_DIR / f"{name}.json"
-    if model.exists() and timing.exists() and not retrain:
-        kept = json.loads(timing.read_text())
-        return model, kept["training_seconds"], kept.get("note") or f"kept from {kept.get('trained', 'an earlier run')}"
-    model, seconds = train(stock_config(), BASELINE_DIR, name)
-    trained = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    timing.write_text(json.dumps({"training_seconds": seconds, "trained": trained}))
-    return model, seconds, "trained in this run"
 
 
 # ---------------------------------------------------------------------------------------------------- quality
@@ -185,13 +149,9 @@ class Stack:
         assert variant.model is not None
         ports = {name: str(free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
         database_url = f"sqlite:///{workdir}/{variant.name}.db"
-        self.env = {**ports, **BENCH_ENV, "DATABASE_URL": database_url}
-        self.settings = Settings.from_env({**os.environ, **self.env})
-        upgrade(database_url)
-        specs = {spec.name: spec for spec in service_specs(self.settings, variant.model, database_url)}
-        self.specs = {}
-        for name in ("action server", "Rasa server"):
-            self.specs[name] = dataclasses.replace(specs[name], env={**specs[name].env, **self.env})
+        env = {**ports, **BENCH_ENV, "DATABASE_URL": database_url}
+        self.settings, specs = standalone_specs(variant.model, database_url, env)
+        self.specs = {name: specs[name] for name in ("action server", "Rasa server")}
         if not variant.tuned:
             stock = stock_rasa_server(self.specs["Rasa server"], workdir, self.settings, database_url)
             self.specs["Rasa server"] = stock
@@ -202,11 +162,7 @@ class Stack:
         self.services[name] = RunningService.start(self.specs[name], self.log)
 
     def wait_ready(self, name: str) -> None:
-        service, deadline = self.services[name], time.monotonic() + START_TIMEOUT
-        while not service.is_ready():
-            if service.exited() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the {name} did not start:\n{service.last_lines()}")
-            time.sleep(0.2)
+        self.services[name].wait_ready(START_TIMEOUT)
 
     def pid(self, name: str) -> int:
         return self.services[name].process.pid
@@ -254,9 +210,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         ours = Variant("ours", PROJECT_ROOT / "config.yml", tuned=True)
         baseline = Variant("baseline", stock_config(), tuned=False)
         print("Training the baseline (stock config.yml) unless kept from an earlier run…", flush=True)
-        baseline.model, baseline.training_seconds, baseline.training_note = baseline_model(args.retrain_baseline)
+        stock = train_baseline(retrain=args.retrain_baseline)
+        baseline.model, baseline.training_seconds = stock.path, stock.training_seconds
+        baseline.training_note = stock.note
         print("Training ours from scratch…", flush=True)
-        ours.model, ours.training_seconds = train(ours.config, workdir / "models", "ours")
+        ours.model, ours.training_seconds = train_from_scratch(ours.config, workdir / "models", "ours")
         for variant in (baseline, ours):
             print(f"Quality of {variant.name}…", flush=True)
             measure_quality(variant, workdir)

@@ -36,6 +36,10 @@ class Goal:
     met: bool
 
 
+def seconds_or_unknown(seconds: float | None) -> str:
+    return "not recorded" if seconds is None else f"{seconds:.0f} s"
+
+
 def load(variant: Variant, channel: str, concurrency: int) -> LoadResult | None:
     return next((r for r in variant.loads if r.channel == channel and r.concurrency == concurrency), None)
 
@@ -94,7 +98,7 @@ def goals(ours: Variant, baseline: Variant) -> list[Goal]:
             "training from scratch",
             f"≤ {GOALS['training_seconds']:g} s",
             f"{ours.training_seconds:.0f} s",
-            f"{baseline.training_seconds:.0f} s",
+            seconds_or_unknown(baseline.training_seconds),
             (ours.training_seconds or 1e9) <= GOALS["training_seconds"],
         )
     )
@@ -189,7 +193,8 @@ def markdown(ours: Variant, baseline: Variant, machine: str, command: str, secon
             f"| {baseline.memory_mb.get(name, 0):.0f} MB |"
         )
     note = f" ({baseline.training_note})" if baseline.training_note else ""
-    lines.append(f"| training from scratch | {ours.training_seconds:.0f} s | {baseline.training_seconds:.0f} s{note} |")
+    baseline_training = seconds_or_unknown(baseline.training_seconds)
+    lines.append(f"| training from scratch | {ours.training_seconds:.0f} s | {baseline_training}{note} |")
     if DECISIONS.exists():
         lines += ["", DECISIONS.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n", all_met

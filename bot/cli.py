@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -99,6 +101,16 @@ def service_specs(settings: Settings, model: Path, database_url: str) -> list[Se
             cwd=PROJECT_ROOT,
         ),
     ]
+
+
+def standalone_specs(model: Path, database_url: str, env: dict[str, str]) -> tuple[Settings, dict[str, ServiceSpec]]:
+    """The processes of `ijm-bot run` by name, each to be started and stopped on its own (tests, benchmarks), with
+    `env` (ports, DATABASE_URL, other settings) added to the environment they read their settings from. Migrates
+    the database first, as `ijm-bot run` does."""
+    upgrade_database(database_url)
+    settings = Settings.from_env({**os.environ, **env})
+    specs = service_specs(settings, model, database_url)
+    return settings, {spec.name: dataclasses.replace(spec, env={**spec.env, **env}) for spec in specs}
 
 
 def ready_banner(settings: Settings) -> str:

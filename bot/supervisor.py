@@ -120,6 +120,16 @@ class RunningService:
         except requests.RequestException:
             return False
 
+    def wait_ready(self, timeout: float) -> None:
+        """Block until ready; ServiceFailed if it exits first or is not ready in time (with its last lines)."""
+        deadline = time.monotonic() + timeout
+        while not self.is_ready():
+            if self.exited() is not None:
+                raise ServiceFailed(f"the {self.spec.name} exited:\n{self.last_lines()}")
+            if time.monotonic() > deadline:
+                raise ServiceFailed(f"the {self.spec.name} was not ready after {timeout:g} s:\n{self.last_lines()}")
+            time.sleep(0.2)
+
     def last_lines(self) -> str:
         if self._reader is not None:
             self._reader.join(timeout=2)  # let the reader catch the final lines of a dead process

@@ -7,19 +7,15 @@ specs (bot.cli.service_specs), and kills and restarts only the Rasa server.
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from bot.cli import service_specs
+from bot.cli import standalone_specs
 from bot.model import ensure_model
 from bot.settings import Settings
 from bot.storage.database import resolve_database_url
-from bot.storage.migrate import upgrade
 from bot.supervisor import RunningService
 from tests.browser.widget import Widget
 from tests.e2e.harness import Assistant, free_port
@@ -35,16 +31,9 @@ class Stack:
         self.workdir = workdir
         ports = {name: str(free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
         self.database_url = resolve_database_url(f"sqlite:///{workdir}/ijm.db")
-        self.env = {**ports, "DATABASE_URL": self.database_url}
-        self.settings = Settings.from_env({**os.environ, **self.env})
-        upgrade(self.database_url)
-        model, _ = ensure_model(self.settings.model_dir)
-        specs = service_specs(self.settings, model, self.database_url)
-        self.specs = {
-            spec.name: dataclasses.replace(spec, env={**spec.env, **self.env})
-            for spec in specs
-            if spec.name in ("action server", "Rasa server", "web app")
-        }
+        model, _ = ensure_model(Settings.from_env().model_dir)
+        self.settings, specs = standalone_specs(model, self.database_url, {**ports, "DATABASE_URL": self.database_url})
+        self.specs = {name: specs[name] for name in ("action server", "Rasa server", "web app")}
         self.log = open(workdir / "stack.log", "a", encoding="utf-8")  # noqa: SIM115 (closed in stop())
         self.services: dict[str, RunningService] = {}
 
@@ -52,15 +41,8 @@ class Stack:
         self.services[name] = RunningService.start(self.specs[name], self.log)
 
     def wait_ready(self, *names: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
         for name in names:
-            service = self.services[name]
-            while not service.is_ready():
-                if service.exited() is not None:
-                    raise AssertionError(f"the {name} exited:\n{service.last_lines()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"the {name} is not ready after {START_TIMEOUT} s:\n{service.last_lines()}")
-                time.sleep(0.5)
+            self.services[name].wait_ready(START_TIMEOUT)
 
     def kill(self, name: str) -> None:
         """As a crash would: SIGKILL, no chance to close anything."""

@@ -5,33 +5,27 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pytest
 import requests
 
-from bot.cli import service_specs
+from bot.cli import standalone_specs
 from bot.model import model_path
 from bot.settings import Settings
-from bot.storage.migrate import upgrade
-from bot.supervisor import RunningService, ServiceSpec
+from bot.supervisor import RunningService, ServiceFailed, ServiceSpec
 from tests.e2e.harness import free_port
 
 APOLOGY = "something went wrong"
 
 
 def wait_until_ready(service: RunningService, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.exited() is not None:
-            pytest.fail(f"the {service.spec.name} exited:\n{service.last_lines()}")
-        if service.is_ready():
-            return
-        time.sleep(0.5)
-    pytest.fail(f"the {service.spec.name} was not ready after {timeout} s:\n{service.last_lines()}")
+    try:
+        service.wait_ready(timeout)
+    except ServiceFailed as failure:
+        pytest.fail(str(failure))
 
 
 @dataclass
@@ -60,7 +54,6 @@ class Services:
 def project_services(database_url: str, **extra_env: str) -> Iterator[Services]:
     """The processes of `ijm-bot run` on free ports and `database_url` (migrated), none started yet; `extra_env`
     are more settings for them (e.g. NEWSLETTER_WEBHOOK_URL)."""
-    upgrade(database_url)
     # The children read their settings from the environment, as under `ijm-bot run`.
     env = {
         "DATABASE_URL": database_url,
@@ -69,11 +62,10 @@ def project_services(database_url: str, **extra_env: str) -> Iterator[Services]:
         "WEB_PORT": str(free_port()),
         **extra_env,
     }
-    settings = Settings.from_env({**os.environ, **env})
-    model = model_path(settings.model_dir)
+    model = model_path(Settings.from_env({**os.environ, **env}).model_dir)
     if not model.exists():
         pytest.fail(f"no trained model at {model}: run `ijm-bot train` (make test does)")
-    specs = {spec.name: replace(spec, env={**spec.env, **env}) for spec in service_specs(settings, model, database_url)}
+    settings, specs = standalone_specs(model, database_url, env)
     services = Services(settings, database_url, specs)
     try:
         yield services
