@@ -55,6 +55,9 @@ def clean_sender(raw: Any) -> str:
         raise InvalidMessage(
             400, "sender_invalid", f"`sender` must be printable and at most {MAX_SENDER_CHARS} characters"
         )
+    if sender in (".", ".."):
+        # Browsers and HTTP clients resolve these as path segments, so the console could never link to them.
+        raise InvalidMessage(400, "sender_invalid", "`sender` can't be '.' or '..'")
     return sender
 
 

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from sanic import response
 from sanic.request import Request
@@ -83,6 +83,20 @@ def shown_for(member: StaffMember):
 
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def decoded_path_params(handler: Handler) -> Handler:
+    """Percent-decode the route's parameters (a conversation id or staff name with `/`, `@`, spaces, accents).
+
+    Sanic 21.12 matches the raw path, and its `unquote=True` decodes a parameter only when a route ends at it
+    (`/console/staff/<name>/remove` would arrive still encoded), so handlers decode their own, exactly once.
+    """
+
+    @functools.wraps(handler)
+    async def decoded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        return await handler(request, *args, **{k: unquote(v) if isinstance(v, str) else v for k, v in kwargs.items()})
+
+    return decoded
 
 
 def console_page(admin_only: str | None = None) -> Callable[[Handler], Handler]:

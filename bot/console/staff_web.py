@@ -26,7 +26,15 @@ from bot.console.accounts import (
     remove_staff,
     unlock_staff,
 )
-from bot.console.pages import console_page, csrf_ok, form_expired, form_fields, page_header, render_page
+from bot.console.pages import (
+    console_page,
+    csrf_ok,
+    decoded_path_params,
+    form_expired,
+    form_fields,
+    page_header,
+    render_page,
+)
 from bot.console.sessions import Session
 
 ADMINS_ONLY = "Only admins can manage staff."
@@ -103,6 +111,7 @@ def staff_blueprint() -> Blueprint:
         return response.redirect("/console/staff", status=303)
 
     @staff_pages.post("/console/staff/<name:str>/token", error_format="html")
+    @decoded_path_params
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_token(request: Request, session: Session, name: str) -> HTTPResponse:
         if not csrf_ok(form_fields(request), session):
@@ -121,6 +130,7 @@ def staff_blueprint() -> Blueprint:
         return page
 
     @staff_pages.post("/console/staff/<name:str>/unlock", error_format="html")
+    @decoded_path_params
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_unlock(request: Request, session: Session, name: str) -> HTTPResponse:
         if not csrf_ok(form_fields(request), session):
@@ -132,6 +142,7 @@ def staff_blueprint() -> Blueprint:
         return response.redirect("/console/staff", status=303)
 
     @staff_pages.get("/console/staff/<name:str>/remove", error_format="html")
+    @decoded_path_params
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_remove_confirmation(request: Request, session: Session, name: str) -> HTTPResponse:
         target = f"/console/staff/{quote(name, safe='')}/remove"
@@ -142,6 +153,7 @@ def staff_blueprint() -> Blueprint:
         return render_page("Remove staff member", body)
 
     @staff_pages.post("/console/staff/<name:str>/remove", error_format="html")
+    @decoded_path_params
     @console_page(admin_only=ADMINS_ONLY)
     async def staff_remove(request: Request, session: Session, name: str) -> HTTPResponse:
         if not csrf_ok(form_fields(request), session):

@@ -28,6 +28,7 @@ from bot.console.export import conversation_ids, export_csv, export_jsonl
 from bot.console.pages import (
     console_page,
     csrf_ok,
+    decoded_path_params,
     form_expired,
     form_fields,
     page_header,
@@ -242,6 +243,7 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return render_page("Conversations", body)
 
     @console.get("/console/conversations/<conversation_id:str>", error_format="html")
+    @decoded_path_params
     @console_page()
     async def transcript(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         turns = await in_thread(transcript_with_activity, engine(request), conversation_id[:255])
@@ -284,6 +286,7 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return response.redirect(f"/console/conversations/{quote(conversation_id, safe='')}", status=303)
 
     @console.post("/console/conversations/<conversation_id:str>/review", error_format="html")
+    @decoded_path_params
     async def review(request: Request, conversation_id: str) -> HTTPResponse:
         def change(db, cid, form, by):
             save_review(db, cid, form.get("status", ""), form.get("note", ""), by)
@@ -291,6 +294,7 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return await _review_change(request, conversation_id, change)
 
     @console.post("/console/conversations/<conversation_id:str>/tags", error_format="html")
+    @decoded_path_params
     async def tags(request: Request, conversation_id: str) -> HTTPResponse:
         def change(db, cid, form, by):
             if form.get("add", "").strip():
@@ -301,6 +305,7 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         return await _review_change(request, conversation_id, change)
 
     @console.get("/console/conversations/<conversation_id:str>/erase", error_format="html")
+    @decoded_path_params
     @console_page(admin_only="Only admins can erase.")
     async def erase_confirmation(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         target = quote(conversation_id, safe="")
@@ -313,14 +318,21 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         return render_page("Erase", body)
 
     @console.post("/console/conversations/<conversation_id:str>/erase", error_format="html")
+    @decoded_path_params
     @console_page(admin_only="Only admins can erase.")
     async def erase(request: Request, session: Session, conversation_id: str) -> HTTPResponse:
         if not csrf_ok(form_fields(request), session):
             return form_expired()
-        await in_thread(erase_conversation, engine(request), conversation_id[:255], session.member.name)
+        counts = await in_thread(erase_conversation, engine(request), conversation_id[:255], session.member.name)
+        if not erased_anything(counts):
+            nothing = (
+                f"<p>Nothing is stored for conversation {escape(conversation_id)}: it may have been erased already.</p>"
+            )
+            return render_page("Not found", f"{page_header(session)}<main>{nothing}</main>", 404)
         return response.redirect("/console", status=303)
 
     @console.delete("/api/conversations/<conversation_id:str>", error_format="json")
+    @decoded_path_params
     async def erase_api(request: Request, conversation_id: str) -> HTTPResponse:
         """Admins only. With a session cookie (not a token) the X-CSRF-Token header must carry the session's token."""
         authorization = request.headers.get("authorization", "")
@@ -364,6 +376,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         return response.json({"page": page, "page_size": PAGE_SIZE, "conversations": items})
 
     @console.get("/api/conversations/<conversation_id:str>", error_format="json")
+    @decoded_path_params
     async def conversation_api(request: Request, conversation_id: str) -> HTTPResponse:
         member = await api_member(request)
         if member is None:

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -204,6 +205,8 @@ def test_erasing_in_the_console_asks_for_confirmation_first(console):
         f"{url}/console/conversations/console-erase/erase", data={"csrf_token": csrf}, allow_redirects=False, timeout=10
     )
     assert done.status_code == 303 and events_of(engine, "console-erase") == 0
+    again = browser.post(f"{url}/console/conversations/console-erase/erase", data={"csrf_token": csrf}, timeout=10)
+    assert again.status_code == 404 and "Nothing is stored" in again.text
 
 
 def test_the_json_api_lists_and_reads_conversations_masked_for_viewers(console):
@@ -346,3 +349,32 @@ def test_the_list_shows_outcomes_and_filters_by_intent_action_confidence_feedbac
     assert "i want to give" not in listed("outcome=donation_click")
     assert browser.get(f"{url}/console?below=2", timeout=10).status_code == 400
     assert browser.get(f"{url}/console?outcome=bogus", timeout=10).status_code == 400
+
+
+@pytest.mark.parametrize("conversation_id", ["web/2026 #1?x=%41", "ünïcode ✓ id", "x/../y", "ends-with/", "a@b.ca"])
+def test_a_conversation_whose_id_has_slashes_or_url_characters_is_read_reviewed_and_erased(console, conversation_id):
+    """The REST channel accepts any printable sender id; the console must reach each one by the link it prints."""
+    url, engine = console
+    add_conversation(engine, conversation_id)
+    target = quote(conversation_id, safe="")
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    listed = browser.get(f"{url}/console?q=forget", timeout=10)
+    assert f'href="/console/conversations/{target}"' in listed.text
+    transcript = browser.get(f"{url}/console/conversations/{target}", timeout=10)
+    assert transcript.status_code == 200 and "please forget me" in transcript.text
+    saved = browser.post(
+        f"{url}/console/conversations/{target}/tags",
+        data={"csrf_token": csrf_of(transcript), "add": "odd id"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == f"/console/conversations/{target}"
+    assert "odd id" in browser.get(f"{url}/console/conversations/{target}", timeout=10).text
+    admin = {"Authorization": f"Bearer {issue_token(engine, 'amira')}"}
+    read = requests.get(f"{url}/api/conversations/{target}", headers=admin, timeout=10)
+    assert read.status_code == 200 and read.json()["id"] == conversation_id
+    confirmation = browser.get(f"{url}/console/conversations/{target}/erase", timeout=10)
+    assert confirmation.status_code == 200 and "for good" in confirmation.text
+    erased = requests.delete(f"{url}/api/conversations/{target}", headers=admin, timeout=10)
+    assert erased.status_code == 200 and erased.json()["erased"] == conversation_id
+    assert events_of(engine, conversation_id) == 0

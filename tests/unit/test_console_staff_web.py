@@ -163,3 +163,16 @@ def test_an_admin_cannot_remove_themselves_nor_the_last_admin(web):
         remove_staff(engine, "second-admin", "console-test", keep_an_admin=True)
     assert [member.name for member in list_staff(engine) if member.is_admin] == ["second-admin"]
     add_staff(engine, "amira", "admin", PASSWORD)  # for the other tests of the module
+
+
+def test_a_member_named_by_e_mail_address_is_reached_by_the_links_the_page_prints(web):
+    url, engine = web
+    add_staff(engine, "sam.lee@ijm.ca", "viewer", PASSWORD)
+    admin = Browser(url, "amira")
+    listing = admin.get("/console/staff").text
+    remove_link = re.search(r'href="(/console/staff/sam\.lee[^"]*/remove)"', listing).group(1)
+    assert "%40" in remove_link  # the page escapes the @; the route must read it back
+    confirm = admin.get(remove_link)
+    assert confirm.status_code == 200 and "Remove sam.lee@ijm.ca?" in confirm.text
+    assert admin.post(remove_link).status_code == 200
+    assert "sam.lee@ijm.ca" not in {member.name for member in list_staff(engine)}

@@ -35,6 +35,8 @@ def test_a_normal_message_passes_with_its_metadata():
         (body({"message": "hi"}), 400, "sender_missing"),
         (body({"sender": "", "message": "hi"}), 400, "sender_missing"),
         (body({"sender": "s" * 256, "message": "hi"}), 400, "sender_invalid"),
+        (body({"sender": "..", "message": "hi"}), 400, "sender_invalid"),
+        (body({"sender": " . ", "message": "hi"}), 400, "sender_invalid"),
         (body({"sender": "a", "message": "hi", "metadata": [1]}), 400, "metadata_invalid"),
     ],
 )
