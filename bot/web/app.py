@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -32,6 +33,23 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 RETENTION_FIRST_RUN_SECONDS = 5
 RETENTION_INTERVAL_SECONDS = 24 * 3600
+
+# Feedback is stored only for a conversation in Rasa's `events` table (an erased one is gone: see
+# bot/console/erase.py). Rasa's socket.io channel sends the answers before it saves the turn's events, so a
+# quick 👍 on the very first answer can arrive first: an unknown conversation is looked for again, every
+# FEEDBACK_RECHECK_SECONDS, for FEEDBACK_WAIT_SECONDS before it is refused.
+FEEDBACK_WAIT_SECONDS = 3.0
+FEEDBACK_RECHECK_SECONDS = 0.25
+
+
+def conversation_exists(connection: sa.engine.Connection, conversation_id: str) -> bool:
+    """Whether Rasa's `events` table holds any event of `conversation_id` (no table yet: it doesn't)."""
+    if not sa.inspect(connection).has_table("events"):
+        return False
+    found = connection.execute(
+        sa.text("SELECT 1 FROM events WHERE sender_id = :s LIMIT 1"), {"s": conversation_id}
+    ).first()
+    return found is not None
 
 
 async def apply_retention_daily(app: Sanic, days: int) -> None:
@@ -158,8 +176,11 @@ def create_app(settings: Settings) -> Sanic:
         resp = response.json(widget_config(settings), headers={"Cache-Control": "no-cache"})
         return allow_origin(request, resp)
 
-    def record_feedback(conversation_id: str, rating: str, message_text: str) -> int:
+    def record_feedback(conversation_id: str, rating: str, message_text: str) -> int | None:
+        """Store the feedback and return its row's id; None (nothing stored) for an unknown conversation."""
         with app.ctx.db.begin() as connection:
+            if not conversation_exists(connection, conversation_id):
+                return None
             result = connection.execute(
                 feedback.insert().values(
                     conversation_id=conversation_id,
@@ -177,10 +198,19 @@ def create_app(settings: Settings) -> Sanic:
             rated = parse_feedback(request.body, request.headers.get("content-type"))
         except FeedbackError as error:
             return allow_origin(request, response.json(error.as_json(), error.status))
-        row_id = await asyncio.get_running_loop().run_in_executor(
-            None, record_feedback, rated.conversation_id, rated.rating, rated.message_text
-        )
-        return allow_origin(request, response.json({"id": row_id}, 201))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FEEDBACK_WAIT_SECONDS
+        while True:
+            row_id = await loop.run_in_executor(
+                None, record_feedback, rated.conversation_id, rated.rating, rated.message_text
+            )
+            if row_id is not None:
+                return allow_origin(request, response.json({"id": row_id}, 201))
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(FEEDBACK_RECHECK_SECONDS)
+        unknown = {"error": "unknown_conversation", "detail": "there is no such conversation (it may have been erased)"}
+        return allow_origin(request, response.json(unknown, 404))
 
     @app.options("/api/feedback")
     async def feedback_preflight(request: Request) -> HTTPResponse:

@@ -6,17 +6,22 @@ server or model is needed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import gzip
 import json
+import time
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from bot.cli import ready_banner
+from bot.console.erase import erase_conversation
 from bot.content.assistant import assistant_content
 from bot.settings import Settings
+from bot.storage.app_db import feedback
 from bot.storage.migrate import upgrade
+from bot.web.app import FEEDBACK_WAIT_SECONDS
 from bot.web.widget import (
     MAX_RATED_TEXT_CHARS,
     SIZE_BUDGET_BYTES,
@@ -27,6 +32,8 @@ from bot.web.widget import (
     size_line,
 )
 from tests.e2e.harness import free_port, running_web_app
+from tests.unit.rasa_events import add_events, bot, user
+from tests.unit.supporters_db import empty_database, migrated_database
 
 JSON = "application/json"
 
@@ -91,6 +98,7 @@ def web(tmp_path_factory):
     origins = f"http://127.0.0.1:{port},https://www.ijm.ca"
     with running_web_app(workdir, database_url, port=port, ALLOWED_ORIGINS=origins) as url:
         engine = sa.create_engine(database_url)
+        add_events(engine, "conv-1", [user("when was IJM founded?", "ask_founding"), bot("IJM was founded in 1997.")])
         yield url, engine
         engine.dispose()
 
@@ -171,3 +179,70 @@ def test_pages_of_allowed_origins_may_send_feedback_and_others_may_not(web):
     assert "Content-Type" in allowed.headers["access-control-allow-headers"]
     refused = requests.options(url + "/api/feedback", headers={"Origin": "https://evil.example", **asked})
     assert "access-control-allow-origin" not in refused.headers
+
+
+# Feedback only for a conversation Rasa has events of (an erased one has none), on SQLite and PostgreSQL.
+
+
+def post_feedback(url: str, conversation_id: str, **headers: str) -> requests.Response:
+    return requests.post(
+        url + "/api/feedback",
+        data=body(conversation_id=conversation_id),
+        headers={"Content-Type": JSON, **headers},
+        timeout=FEEDBACK_WAIT_SECONDS + 30,
+    )
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def conversations_web(request, tmp_path_factory):
+    """The real web app on a migrated database of each kind (Rasa's `events` table included)."""
+    workdir = tmp_path_factory.mktemp("feedback")
+    with migrated_database(request.param, workdir) as database_url:
+        engine = sa.create_engine(database_url)
+        with running_web_app(workdir, database_url, ALLOWED_ORIGINS="https://www.ijm.ca") as url:
+            yield url, engine
+        engine.dispose()
+
+
+def test_feedback_on_a_conversation_rasa_never_saw_is_refused_and_not_stored(conversations_web):
+    url, engine = conversations_web
+    refused = post_feedback(url, "nobody-ever", Origin="https://www.ijm.ca")
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "unknown_conversation" and refused.json()["detail"]
+    assert refused.headers["access-control-allow-origin"] == "https://www.ijm.ca"  # the widget can read why
+    assert [row for row in feedback_rows(engine) if row[0] == "nobody-ever"] == []
+
+
+def test_feedback_on_an_erased_conversation_is_refused_and_not_stored(conversations_web):
+    url, engine = conversations_web
+    add_events(engine, "to-erase", [user("hi", "greet"), bot("Hello!")])
+    assert post_feedback(url, "to-erase").status_code == 201
+    assert erase_conversation(engine, "to-erase", "amira")["feedback"] == 1
+    refused = post_feedback(url, "to-erase")
+    assert (refused.status_code, refused.json()["error"]) == (404, "unknown_conversation")
+    assert [row for row in feedback_rows(engine) if row[0] == "to-erase"] == []
+
+
+def test_feedback_sent_before_rasa_saved_the_turn_is_stored_once_it_has(conversations_web):
+    """Rasa's socket.io channel sends an answer before it saves the turn's events: a quick 👍 waits for them."""
+    url, engine = conversations_web
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        sent = pool.submit(post_feedback, url, "saved-late")
+        time.sleep(1)
+        assert not sent.done()
+        add_events(engine, "saved-late", [user("hi", "greet"), bot("Hello!")])
+        stored = sent.result()
+    assert stored.status_code == 201
+    assert [row[0] for row in feedback_rows(engine)].count("saved-late") == 1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_feedback_before_rasa_made_its_events_table_is_refused(kind, tmp_path):
+    with empty_database(kind, tmp_path) as database_url:
+        engine = sa.create_engine(database_url)
+        feedback.create(engine)  # the feedback table alone: no `events` yet
+        with running_web_app(tmp_path, database_url) as url:
+            refused = post_feedback(url, "conv-1")
+        assert (refused.status_code, refused.json()["error"]) == (404, "unknown_conversation")
+        assert feedback_rows(engine) == []
+        engine.dispose()
