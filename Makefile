@@ -88,8 +88,9 @@ test-core: model
 evaluate: model
 	$(BIN)/ijm-bot evaluate --check
 
+# IJM_REQUIRE_POSTGRES: the tests run on SQLite and on PostgreSQL (localhost:5432) fail, not skip, without it.
 test-py: model chromium nginx
-	$(BIN)/pytest
+	IJM_REQUIRE_POSTGRES=1 $(BIN)/pytest
 
 # Known vulnerabilities in the exact pins of constraints.txt (pip-audit, PyPI's advisories) and in package-lock.json
 # (npm audit --omit=dev); fails on any advisory not accepted in security/audit-exceptions.toml, and when the

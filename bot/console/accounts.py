@@ -189,7 +189,12 @@ def login_delay(failures: int) -> float:
 
 
 def check_login(engine: sa.engine.Engine, name: str, password: str, now: datetime | None = None) -> LoginResult:
-    """Verify a login. A locked account fails even with the right password until the lock ends."""
+    """Verify a login. A locked account fails even with the right password until the lock ends.
+
+    Each attempt first claims its number (failed_logins + 1, one atomic UPDATE in a short transaction), then
+    verifies the password outside any transaction, then settles: so parallel guesses can't all read the same
+    count and get more than MAX_FAILED_LOGINS tries, and no database lock is held during the slow hash.
+    """
     now = now or _now()
     with engine.begin() as connection:
         row = connection.execute(sa.select(staff).where(staff.c.name == name)).first()
@@ -198,19 +203,22 @@ def check_login(engine: sa.engine.Engine, name: str, password: str, now: datetim
             return LoginResult(None, failures=1)
         if row.locked_until and row.locked_until > now:
             return LoginResult(None, locked_until=row.locked_until, failures=row.failed_logins)
-        if _verify(row.password_hash, password):
-            connection.execute(staff.update().where(staff.c.id == row.id).values(failed_logins=0, locked_until=None))
-            return LoginResult(_member(row))
-        failures = row.failed_logins + 1
-        locked_until = now + LOCK_DURATION if failures >= MAX_FAILED_LOGINS else None
-        connection.execute(
-            staff.update()
-            .where(staff.c.id == row.id)
-            .values(failed_logins=0 if locked_until else failures, locked_until=locked_until)
-        )
-        if locked_until:
-            audit(connection, name, "login.locked", name, f"after {failures} failed logins")
-        return LoginResult(None, locked_until=locked_until, failures=failures)
+        this_row = staff.c.id == row.id
+        connection.execute(staff.update().where(this_row).values(failed_logins=staff.c.failed_logins + 1))
+        attempt = connection.execute(sa.select(staff.c.failed_logins).where(this_row)).scalar_one()
+    if attempt > MAX_FAILED_LOGINS:  # parallel attempts took the last tries; the one that took the last locks
+        return LoginResult(None, locked_until=now + LOCK_DURATION, failures=attempt)
+    if _verify(row.password_hash, password):
+        with engine.begin() as connection:
+            connection.execute(staff.update().where(this_row).values(failed_logins=0, locked_until=None))
+        return LoginResult(_member(row))
+    if attempt < MAX_FAILED_LOGINS:
+        return LoginResult(None, failures=attempt)
+    locked_until = now + LOCK_DURATION
+    with engine.begin() as connection:
+        connection.execute(staff.update().where(this_row).values(failed_logins=0, locked_until=locked_until))
+        audit(connection, name, "login.locked", name, f"after {attempt} failed logins")
+    return LoginResult(None, locked_until=locked_until, failures=attempt)
 
 
 def _verify(digest: str, password: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.console.summary import catch_up
+from bot.spreadsheet import safe_cell
 from bot.storage.app_db import UtcDateTime
 
 DAY_SECONDS = 86_400
@@ -122,18 +123,11 @@ def share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def defuse(cell: Any) -> Any:
-    """A spreadsheet must not run a cell as a formula: text starting with = + - @ (or a tab/CR) gets a leading '."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return "" if cell is None else cell
-
-
 def to_csv(chart: Chart) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([defuse(column) for column in chart.columns])
-    writer.writerows([defuse(cell) for cell in row] for row in chart.rows)
+    writer.writerow([safe_cell(column) for column in chart.columns])
+    writer.writerows([safe_cell(cell) for cell in row] for row in chart.rows)
     return out.getvalue()
 
 

@@ -35,6 +35,7 @@ OUTCOME_QUERIES = {
 OUTCOMES = tuple(OUTCOME_QUERIES)
 # The outcomes that are a column of the summary itself.
 _SUMMARY_FLAGS = ("donation_link", "safety", "fallback")
+_ON, _OFF = {"1", "true", "on", "yes"}, {"", "0", "false", "off", "no"}
 OUTCOME_LABELS = {
     "donation_link": "donation link shown",
     "donation_click": "donation link clicked",
@@ -70,6 +71,13 @@ class Filters:
         def arg(name: str) -> str:
             return str(args.get(name) or "").strip()[:200]
 
+        def switch(name: str) -> str:
+            """A checkbox: "1" when on, "" when off."""
+            value = arg(name).lower()
+            if value not in _ON | _OFF:
+                raise FilterError(f"{name} is 1 (only those conversations) or 0 (all of them)")
+            return "1" if value in _ON else ""
+
         filters = cls(
             q=arg("q"),
             date_from=arg("from"),
@@ -78,9 +86,9 @@ class Filters:
             tag=arg("tag"),
             intent=arg("intent"),
             action=arg("action"),
-            fallback=arg("fallback"),
+            fallback=switch("fallback"),
             below=arg("below"),
-            thumbs_down=arg("thumbs_down"),
+            thumbs_down=switch("thumbs_down"),
             outcome=arg("outcome"),
         )
         if filters.below:
@@ -114,14 +122,17 @@ def _epoch(day: str, end: bool) -> float:
     return moment.timestamp()
 
 
-def list_conversations(engine: sa.engine.Engine, filters: Filters, page: int) -> list[dict[str, Any]]:
+def list_conversations(
+    engine: sa.engine.Engine, filters: Filters, page: int, one_more: bool = False
+) -> list[dict[str, Any]]:
     """One page of conversations, newest activity first: id, start, visitor messages, first message, status, tags.
 
-    Read from the console's summary of `events` (bot/console/summary.py), brought up to date first."""
+    Read from the console's summary of `events` (bot/console/summary.py), brought up to date first. With
+    `one_more`, also the first row of the next page, so that the caller knows whether there is one."""
     if not sa.inspect(engine).has_table("events"):
         return []
     catch_up(engine)
-    where, params = ["1 = 1"], {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
+    where, params = ["1 = 1"], {"limit": PAGE_SIZE + int(one_more), "offset": (page - 1) * PAGE_SIZE}
     if filters.q:
         # in what the visitor wrote (lower-cased in the summary), with LIKE's wildcards escaped
         like = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

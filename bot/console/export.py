@@ -11,28 +11,25 @@ import sqlalchemy as sa
 
 from bot.console.conversation_list import PAGE_SIZE, Filters, list_conversations
 from bot.console.transcripts import load_transcript
+from bot.spreadsheet import safe_cell
 
 # The most conversations one export holds (a bigger one: narrow the filters, or read the database).
 MAX_EXPORT_CONVERSATIONS = 10_000
 CSV_COLUMNS = ("conversation_id", "time", "speaker", "text", "intent", "confidence")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def defuse(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
-def conversation_ids(engine: sa.engine.Engine, filters: Filters) -> list[str]:
+def conversation_ids(engine: sa.engine.Engine, filters: Filters) -> tuple[list[str], bool]:
+    """The ids of the filtered conversations, newest first, at most MAX_EXPORT_CONVERSATIONS; and whether more
+    matched than that."""
     ids: list[str] = []
     page = 1
-    while len(ids) < MAX_EXPORT_CONVERSATIONS:
+    while len(ids) <= MAX_EXPORT_CONVERSATIONS:
         rows = list_conversations(engine, filters, page)
         ids.extend(row["id"] for row in rows)
         if len(rows) < PAGE_SIZE:
             break
         page += 1
-    return ids[:MAX_EXPORT_CONVERSATIONS]
+    return ids[:MAX_EXPORT_CONVERSATIONS], len(ids) > MAX_EXPORT_CONVERSATIONS
 
 
 def _messages(engine: sa.engine.Engine, conversation_id: str, shown: Callable[[str], str]) -> Iterator[dict]:
@@ -62,7 +59,7 @@ def export_csv(engine: sa.engine.Engine, ids: list[str], shown: Callable[[str], 
     for conversation_id in ids:
         for message in _messages(engine, conversation_id, shown):
             row = {"conversation_id": conversation_id, **message}
-            writer.writerow([defuse("" if row[c] is None else str(row[c])) for c in CSV_COLUMNS])
+            writer.writerow([safe_cell(row[c]) for c in CSV_COLUMNS])
     return out.getvalue()
 
 

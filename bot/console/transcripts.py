@@ -23,10 +23,23 @@ SAFETY_ANSWER_GIVEN = "Safety answer given"
 FALLBACK = "Fallback: not understood"
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _phone_or_not(match: re.Match) -> str:
+    digits = match.group(1)
+    if sum(ch.isdigit() for ch in digits) < 7 or ISO_DATE.fullmatch(digits):  # "2026-12-05" is a date, not a phone
+        return digits
+    return "[phone hidden]"
+
+
 def mask_personal_details(text: str) -> str:
     """E-mail addresses and phone numbers hidden, for staff with the viewer role."""
-    text = EMAIL.sub("[e-mail hidden]", text)
-    return PHONE.sub(lambda m: "[phone hidden]" if sum(ch.isdigit() for ch in m.group(1)) >= 7 else m.group(1), text)
+    return PHONE.sub(_phone_or_not, EMAIL.sub("[e-mail hidden]", text))
+
+
+def contains_personal_details(text: str) -> bool:
+    return mask_personal_details(text) != text
 
 
 @dataclass

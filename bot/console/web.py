@@ -24,7 +24,7 @@ from bot.console.activity import load_activity
 from bot.console.conversation_list import OUTCOME_LABELS, PAGE_SIZE, FilterError, Filters, list_conversations
 from bot.console.corrections import correction_form_html, corrections_by_event, domain_intents
 from bot.console.erase import erase_conversation, erased_anything
-from bot.console.export import conversation_ids, export_csv, export_jsonl
+from bot.console.export import MAX_EXPORT_CONVERSATIONS, conversation_ids, export_csv, export_jsonl
 from bot.console.pages import (
     console_page,
     csrf_ok,
@@ -37,13 +37,13 @@ from bot.console.pages import (
 )
 from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, remove_tag, review_of, save_review
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, start_session
-from bot.console.transcripts import Turn, attach_activity, load_transcript
+from bot.console.transcripts import Turn, attach_activity, contains_personal_details, load_transcript
 from bot.storage.app_db import audit_log
 
 LOGIN_CSRF_COOKIE = "ijm_console_login"
 
 
-def _login_page(csrf: str, message: str = "", status: int = 200) -> HTTPResponse:
+def _login_page(csrf: str, secure: bool, message: str = "", status: int = 200) -> HTTPResponse:
     error = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
     body = f"""<header><strong>IJM assistant console</strong></header><main>
 <h1>Sign in</h1>{error}
@@ -58,6 +58,8 @@ def _login_page(csrf: str, message: str = "", status: int = 200) -> HTTPResponse
     resp.cookies[LOGIN_CSRF_COOKIE]["httponly"] = True
     resp.cookies[LOGIN_CSRF_COOKIE]["samesite"] = "Strict"
     resp.cookies[LOGIN_CSRF_COOKIE]["path"] = "/console"
+    if secure:
+        resp.cookies[LOGIN_CSRF_COOKIE]["secure"] = True
     return resp
 
 
@@ -118,7 +120,7 @@ def _turn_html(turn: Turn, shown) -> str:
     parts = ['<section class="turn">']
     if turn.text is not None:
         confidence = f" {turn.confidence:.2f}" if isinstance(turn.confidence, (int, float)) else ""
-        entities = f" · {escape(', '.join(turn.entities))}" if turn.entities else ""
+        entities = f" · {escape(shown(', '.join(turn.entities)))}" if turn.entities else ""
         parts.append(
             f"<p><strong>Visitor</strong> <small>{turn.at:%Y-%m-%d %H:%M:%S} · "
             f"{escape(turn.intent or '?')}{confidence}{entities}</small><br>{escape(shown(turn.text))}</p>"
@@ -142,6 +144,13 @@ def _turn_html(turn: Turn, shown) -> str:
     return "".join(parts)
 
 
+def _search_refused(member: StaffMember, filters: Filters) -> str | None:
+    """Viewers can't search for an e-mail address or phone number: the list would tell them where it was written."""
+    if filters.q and not member.is_admin and contains_personal_details(filters.q):
+        return "Viewers can't search for e-mail addresses or phone numbers (they are hidden from viewers)."
+    return None
+
+
 def transcript_with_activity(db: sa.engine.Engine, conversation_id: str) -> list[Turn] | None:
     """The transcript with feedback, clicks, sign-ups and leads placed under the turns they followed."""
     turns = load_transcript(db, conversation_id)
@@ -158,22 +167,25 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
     async def login_form(request: Request) -> HTTPResponse:
         if await current_session(request):
             return response.redirect("/console", status=303)
-        return _login_page(secrets.token_urlsafe(32))
+        return _login_page(secrets.token_urlsafe(32), secure_cookies)
 
     @console.post("/console/login", error_format="html")
     async def login(request: Request) -> HTTPResponse:
         form = form_fields(request)
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
         if not expected or not secrets.compare_digest(form.get("csrf_token", ""), expected):
-            return _login_page(secrets.token_urlsafe(32), "The form expired. Please sign in again.", 403)
+            return _login_page(
+                secrets.token_urlsafe(32), secure_cookies, "The form expired. Please sign in again.", 403
+            )
         name, password = form.get("name", "")[:64], form.get("password", "")
         result = await in_thread(check_login, engine(request), name, password)
         if result.member is None:
             await asyncio.sleep(login_delay(result.failures))
             if result.locked_until:
                 until = result.locked_until.strftime("%H:%M UTC")
-                return _login_page(expected, f"Too many failed sign-ins: this account is locked until {until}.", 429)
-            return _login_page(expected, "Wrong name or password.", 401)
+                locked = f"Too many failed sign-ins: this account is locked until {until}."
+                return _login_page(expected, secure_cookies, locked, 429)
+            return _login_page(expected, secure_cookies, "Wrong name or password.", 401)
         cookie, _ = await in_thread(start_session, engine(request), result.member)
         resp = response.redirect("/console", status=303)
         resp.cookies[SESSION_COOKIE] = cookie
@@ -210,12 +222,16 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
             problem = f"<p class=error>{escape(str(error))}</p>"
             body = f"{page_header(session)}<main>{_filter_form(Filters())}{problem}</main>"
             return render_page("Conversations", body, 400)
-        rows = await in_thread(list_conversations, engine(request), filters, page)
+        if refused := _search_refused(session.member, filters):
+            body = f"{page_header(session)}<main>{_filter_form(filters)}<p class=error>{escape(refused)}</p></main>"
+            return render_page("Conversations", body, 400)
+        rows = await in_thread(list_conversations, engine(request), filters, page, True)
+        rows, more_pages = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
         shown = shown_for(session.member)
         lines = "".join(
             f"<tr><td>{row['started']:%Y-%m-%d %H:%M}</td><td>{row['messages']}</td>"
             f'<td><a href="/console/conversations/{quote(row["id"], safe="")}">'
-            f"{escape(shown(row['first_message'][:120]) or '(no message)')}</a></td>"
+            f"{escape(shown(row['first_message'])[:120] or '(no message)')}</a></td>"
             f"<td>{escape(STATUS_LABELS.get(row['status'], row['status']))}</td>"
             f"<td>{escape(', '.join(row['tags']))}</td>"
             f"<td>{escape(', '.join(OUTCOME_LABELS[o] for o in row['outcomes']))}</td></tr>"
@@ -229,15 +245,19 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
             if rows
             else "<p>No conversations match.</p>"
         )
-        more = ""
-        if len(rows) == PAGE_SIZE:
-            more = f'<p><a href="/console?{escape(filters.query_string(page=page + 1))}">Older conversations</a></p>'
+        pages = [f"Page {page}"]
+        if page > 1:
+            pages.insert(0, f'<a href="/console?{escape(filters.query_string(page=page - 1))}">Newer conversations</a>')
+        if more_pages:
+            pages.append(f'<a href="/console?{escape(filters.query_string(page=page + 1))}">Older conversations</a>')
+        more = f'<nav aria-label="Pages"><p>{" · ".join(pages)}</p></nav>' if rows or page > 1 else ""
         exports = ""
         if session.member.is_admin:
             query = escape(filters.query_string())
             exports = (
                 f'<p>Export these conversations: <a href="/console/export/csv?{query}">CSV</a> (a row per message) · '
-                f'<a href="/console/export/jsonl?{query}">JSONL</a> (a conversation per line)</p>'
+                f'<a href="/console/export/jsonl?{query}">JSONL</a> (a conversation per line); at most '
+                f"{MAX_EXPORT_CONVERSATIONS:,} conversations a file, the newest: narrow the dates for more</p>"
             )
         body = f"{page_header(session)}<main><h1>Conversations</h1>{_filter_form(filters)}{exports}{table}{more}</main>"
         return render_page("Conversations", body)
@@ -368,12 +388,15 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
             filters = Filters.from_args(request.args)
         except FilterError as error:
             return response.json({"error": "invalid_filter", "detail": str(error)}, 400)
+        if refused := _search_refused(member, filters):
+            return response.json({"error": "search_refused", "detail": refused}, 400)
         shown = shown_for(member)
-        rows = await in_thread(list_conversations, engine(request), filters, page)
+        rows = await in_thread(list_conversations, engine(request), filters, page, True)
+        rows, more_pages = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
         items = [
             {**row, "started": row["started"].isoformat(), "first_message": shown(row["first_message"])} for row in rows
         ]
-        return response.json({"page": page, "page_size": PAGE_SIZE, "conversations": items})
+        return response.json({"page": page, "page_size": PAGE_SIZE, "has_more": more_pages, "conversations": items})
 
     @console.get("/api/conversations/<conversation_id:str>", error_format="json")
     @decoded_path_params
@@ -394,7 +417,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
                         "text": shown(turn.text) if turn.text is not None else None,
                         "intent": turn.intent,
                         "confidence": turn.confidence,
-                        "entities": turn.entities,
+                        "entities": [shown(entity) for entity in turn.entities],
                         "replies": [shown(reply) for reply in turn.replies],
                         "steps": [shown(step) for step in turn.steps],
                         "outcomes": turn.outcomes,
@@ -424,8 +447,8 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         except FilterError as error:
             return refuse(400, "invalid_filter", str(error))
 
-        def build() -> tuple[str, int]:
-            ids = conversation_ids(engine(request), filters)
+        def build() -> tuple[str, int, bool]:
+            ids, truncated = conversation_ids(engine(request), filters)
             body = (export_csv if fmt == "csv" else export_jsonl)(engine(request), ids, lambda text: text)
             with engine(request).begin() as connection:
                 audit(
@@ -433,14 +456,20 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
                     member.name,
                     "conversations.export",
                     fmt,
-                    json.dumps({"filters": filters.query_string(), "conversations": len(ids)}),
+                    json.dumps({"filters": filters.query_string(), "conversations": len(ids), "truncated": truncated}),
                 )
-            return body, len(ids)
+            return body, len(ids), truncated
 
-        body, _ = await in_thread(build)
+        body, count, truncated = await in_thread(build)
         content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
         disposition = f'attachment; filename="conversations.{fmt}"'
-        return response.text(body, content_type=content_type, headers={"Content-Disposition": disposition})
+        headers = {
+            "Content-Disposition": disposition,
+            "X-Export-Conversations": str(count),
+            # more conversations matched than one export holds (the newest are in it)
+            "X-Export-Truncated": "true" if truncated else "false",
+        }
+        return response.text(body, content_type=content_type, headers=headers)
 
     @console.get("/console/export/<fmt:str>", error_format="html")
     @console_page()

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
 from typing import TextIO
 
 import sqlalchemy as sa
 
+from bot.spreadsheet import safe_cell
 from bot.storage.app_db import enquiries, newsletter_records
 
 NEWSLETTER_COLUMNS = ("email", "first_name", "action", "consent_text", "created_at", "conversation_id", "channel")
 ENQUIRY_COLUMNS = ("id", "kind", "team", "name", "email", "created_at", "conversation_id", "channel")
-
-
-def _cell(value: object) -> str:
-    """Text for a spreadsheet. Visitors wrote much of it: a leading =, +, - or @ would run as a formula in
-    Excel, so such a cell gets a leading apostrophe (OWASP's advice on CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def export_newsletter(engine: sa.engine.Engine, out: TextIO) -> int:
@@ -33,7 +22,7 @@ def export_newsletter(engine: sa.engine.Engine, out: TextIO) -> int:
     writer = csv.writer(out)
     writer.writerow(NEWSLETTER_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(getattr(row, column)) for column in NEWSLETTER_COLUMNS])
+        writer.writerow([safe_cell(getattr(row, column)) for column in NEWSLETTER_COLUMNS])
     return len(rows)
 
 
@@ -47,6 +36,7 @@ def export_enquiries(engine: sa.engine.Engine, out: TextIO) -> int:
     writer.writerow([*ENQUIRY_COLUMNS, *detail_columns])
     for row, detail in zip(rows, details, strict=True):
         writer.writerow(
-            [_cell(getattr(row, column)) for column in ENQUIRY_COLUMNS] + [_cell(detail.get(k)) for k in detail_columns]
+            [safe_cell(getattr(row, column)) for column in ENQUIRY_COLUMNS]
+            + [safe_cell(detail.get(k)) for k in detail_columns]
         )
     return len(rows)

@@ -3,6 +3,7 @@ PostgreSQL in a throw-away schema when a server runs on 127.0.0.1:5432), free po
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @contextmanager
 def postgres_schema() -> Iterator[str]:
-    """A URL whose tables all land in a fresh schema, dropped afterwards; skips when no server answers."""
+    """A URL whose tables all land in a fresh schema, dropped afterwards; skips when no server answers (fails
+    instead when IJM_REQUIRE_POSTGRES is set, as `make test` does)."""
     admin = sa.create_engine(POSTGRES_SERVER, connect_args={"connect_timeout": 3})
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
@@ -37,7 +39,10 @@ def postgres_schema() -> Iterator[str]:
             connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     except sa.exc.OperationalError as error:
         admin.dispose()
-        pytest.skip(f"no PostgreSQL at {POSTGRES_SERVER}: {str(error.orig).strip().splitlines()[0]}")
+        reason = f"no PostgreSQL at {POSTGRES_SERVER}: {str(error.orig).strip().splitlines()[0]}"
+        if os.environ.get("IJM_REQUIRE_POSTGRES"):  # set by `make test`: the PostgreSQL half must run, not vanish
+            pytest.fail(reason + " (IJM_REQUIRE_POSTGRES is set)")
+        pytest.skip(reason)
     try:
         yield f"{POSTGRES_SERVER}?options=-csearch_path%3D{schema}"
     finally:

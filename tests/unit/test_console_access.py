@@ -3,6 +3,8 @@ database and on PostgreSQL (a throw-away schema; skipped when no server answers 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import time
@@ -378,3 +380,136 @@ def test_a_conversation_whose_id_has_slashes_or_url_characters_is_read_reviewed_
     erased = requests.delete(f"{url}/api/conversations/{target}", headers=admin, timeout=10)
     assert erased.status_code == 200 and erased.json()["erased"] == conversation_id
     assert events_of(engine, conversation_id) == 0
+
+
+def test_a_viewer_sees_no_cut_address_in_the_list_and_no_entity_values(console):
+    url, engine = console
+    long_opening = "x" * 105 + " mail kim@example.org or call 416-555-0199 please"  # the 120-character cut is inside
+    add_events(
+        engine,
+        "long-opening",
+        [user(long_opening, "greet", 0.9, entities=[{"entity": "email", "value": "kim@example.org"}])],
+    )
+    add_staff(engine, "vanya", "viewer", PASSWORD)
+    viewer, _ = sign_in(url, "vanya", PASSWORD)
+    listed = viewer.get(f"{url}/console?q=xxxxxxxx", timeout=10).text
+    assert 'href="/console/conversations/long-opening">xxxxx' in listed
+    assert "kim@ex" not in listed and "416-5" not in listed
+    transcript = viewer.get(f"{url}/console/conversations/long-opening", timeout=10).text
+    assert "email=[e-mail hidden]" in transcript and "kim@example" not in transcript
+    token = {"Authorization": f"Bearer {issue_token(engine, 'vanya')}"}
+    turns = requests.get(f"{url}/api/conversations/long-opening", headers=token, timeout=10).json()["turns"]
+    assert turns[0]["entities"] == ["email=[e-mail hidden]"]
+
+
+def test_a_viewer_cannot_search_for_an_address_but_an_admin_can(console):
+    url, engine = console
+    add_events(engine, "searchable", [user("reach me at lee@example.net", "greet")])
+    add_staff(engine, "vance", "viewer", PASSWORD)
+    viewer, _ = sign_in(url, "vance", PASSWORD)
+    refused = viewer.get(f"{url}/console?q=lee@example.net", timeout=10)
+    assert refused.status_code == 400 and "can&#x27;t search for e-mail addresses" in refused.text
+    token = {"Authorization": f"Bearer {issue_token(engine, 'vance')}"}
+    api = requests.get(f"{url}/api/conversations?q=613-555-0100", headers=token, timeout=10)
+    assert api.status_code == 400 and api.json()["error"] == "search_refused"
+    assert viewer.get(f"{url}/console?q=reach+me", timeout=10).status_code == 200
+    admin, _ = sign_in(url, "amira", PASSWORD)
+    assert "lee@example.net" in admin.get(f"{url}/console?q=lee@example.net", timeout=10).text
+
+
+def test_a_viewer_is_refused_the_console_erase_and_export(console):
+    url, engine = console
+    add_conversation(engine, "not-for-viewers")
+    add_staff(engine, "vesna", "viewer", PASSWORD)
+    viewer, _ = sign_in(url, "vesna", PASSWORD)
+    page = viewer.get(f"{url}/console/conversations/not-for-viewers", timeout=10)
+    assert "Erase this conversation" not in page.text
+    assert viewer.get(f"{url}/console/conversations/not-for-viewers/erase", timeout=10).status_code == 403
+    forged = viewer.post(
+        f"{url}/console/conversations/not-for-viewers/erase", data={"csrf_token": csrf_of(page)}, timeout=10
+    )
+    assert forged.status_code == 403 and events_of(engine, "not-for-viewers") == 1
+    assert "Export these conversations" not in viewer.get(f"{url}/console", timeout=10).text
+    assert viewer.get(f"{url}/console/export/csv", timeout=10).status_code == 403
+
+
+def test_pages_of_the_list_link_both_ways_and_keep_the_filters(console):
+    url, engine = console
+    for n in range(55):
+        add_events(engine, f"paged-{n:02}", [user(f"pagination check {n}", "greet")], start=1_700_000_000 + n)
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    first = browser.get(f"{url}/console?q=pagination+check", timeout=10).text
+    assert first.count("pagination check ") == 50 and "pagination check 54" in first  # newest first
+    assert 'href="/console?q=pagination+check&amp;page=2">Older conversations' in first and "Newer" not in first
+    second = browser.get(f"{url}/console?q=pagination+check&page=2", timeout=10).text
+    assert second.count("pagination check ") == 5 and "pagination check 0<" in second
+    assert 'href="/console?q=pagination+check&amp;page=1">Newer conversations' in second and "Older" not in second
+    admin = {"Authorization": f"Bearer {issue_token(engine, 'amira')}"}
+    pages = [
+        requests.get(f"{url}/api/conversations?q=pagination+check&page={n}", headers=admin, timeout=10).json()
+        for n in (1, 2)
+    ]
+    assert [(len(p["conversations"]), p["has_more"]) for p in pages] == [(50, True), (5, False)]
+
+
+def test_the_date_range_filter_takes_whole_utc_days(console):
+    url, engine = console
+    may_10 = datetime(2031, 5, 10, 23, 59, tzinfo=timezone.utc).timestamp()
+    add_events(engine, "on-may-10", [user("dated conversation", "greet")], start=may_10)
+    browser, _ = sign_in(url, "amira", PASSWORD)
+
+    def found(query: str) -> bool:
+        page = browser.get(f"{url}/console?q=dated+conversation&{query}", timeout=10)
+        assert page.status_code == 200
+        return 'href="/console/conversations/on-may-10"' in page.text
+
+    assert found("from=2031-05-10&to=2031-05-10") and found("from=2031-05-01") and found("to=2031-05-10")
+    assert not found("from=2031-05-11") and not found("to=2031-05-09")
+
+
+def test_checkbox_filters_are_on_off_or_refused(console):
+    url, engine = console
+    add_events(engine, "understood", [user("a clear question indeed", "greet", 0.99)])
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    assert "a clear question indeed" in browser.get(f"{url}/console?q=clear+question&fallback=0", timeout=10).text
+    assert "a clear question indeed" not in browser.get(f"{url}/console?q=clear+question&fallback=1", timeout=10).text
+    assert browser.get(f"{url}/console?thumbs_down=maybe", timeout=10).status_code == 400
+
+
+def test_a_visitors_html_is_shown_as_text_in_the_list_and_exported_as_data(console):
+    url, engine = console
+    payload = '<img src=x onerror="alert(1)"> <script>alert(2)</script>'
+    add_events(engine, "hostile", [user(payload, "greet"), bot("Hello!")])
+    browser, _ = sign_in(url, "amira", PASSWORD)
+    listed = browser.get(f"{url}/console?q=onerror", timeout=10).text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in listed and "<img src=x" not in listed
+    assert "<script>alert(2)" not in listed
+    exported = browser.get(f"{url}/console/export/csv?q=onerror", timeout=10)
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert rows[0]["text"] == payload  # the visitor's words as data, unchanged; a CSV is not rendered as HTML
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.headers["x-export-conversations"] == "1" and exported.headers["x-export-truncated"] == "false"
+
+
+def test_cookies_are_secure_when_the_public_address_is_https(tmp_path):
+    with migrated_database("sqlite", tmp_path) as database_url:
+        engine = sa.create_engine(database_url)
+        add_staff(engine, "amira", "admin", PASSWORD)
+        with running_web_app(tmp_path, database_url, PUBLIC_URL="https://chat.example.org") as url:
+            form = requests.get(f"{url}/console/login", timeout=10)
+            assert "secure" in form.headers["set-cookie"].lower()
+            # requests (like a browser) keeps a Secure cookie off plain http: send it by hand, as https would
+            csrf = csrf_of(form)
+            answer = requests.post(
+                f"{url}/console/login",
+                data={"csrf_token": csrf, "name": "amira", "password": PASSWORD},
+                headers={"Cookie": f"ijm_console_login={csrf}"},
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert answer.status_code == 303
+            session_cookie = answer.raw.headers.getlist("set-cookie")
+            assert any(c.startswith("ijm_console=") and "; Secure" in c for c in session_cookie), session_cookie
+        with running_web_app(tmp_path, database_url, PUBLIC_URL="http://127.0.0.1") as url:
+            assert "secure" not in requests.get(f"{url}/console/login", timeout=10).headers["set-cookie"].lower()
+        engine.dispose()

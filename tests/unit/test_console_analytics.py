@@ -12,7 +12,8 @@ import requests
 import sqlalchemy as sa
 
 from bot.console.accounts import add_staff, issue_token
-from bot.console.analytics import Chart, defuse, parse_range, to_csv
+from bot.console.analytics import Chart, parse_range, to_csv
+from bot.spreadsheet import safe_cell
 from bot.storage.app_db import enquiries, feedback, link_clicks, newsletter_records
 from tests.e2e.harness import running_web_app
 from tests.unit.rasa_events import action, add_events, bot, ensure_events_table, user
@@ -219,13 +220,32 @@ def test_the_default_range_is_the_last_30_days():
 
 
 def test_defusing_prefixes_formula_cells_only():
-    assert [defuse(cell) for cell in ("=1+1", "+1", "-2", "@x", "ok", 3, None)] == [
+    cells = (
+        "=1+1",
+        "+1",
+        "-2",
+        "@x",
+        "  =1",
+        "\tx",
+        "ok",
+        "a=b",
+        3,
+        -2,
+        None,
+        datetime(2030, 1, 2, tzinfo=timezone.utc),
+    )
+    assert [safe_cell(cell) for cell in cells] == [
         "'=1+1",
         "'+1",
         "'-2",
         "'@x",
+        "'  =1",
+        "'\tx",
         "ok",
-        3,
+        "a=b",
+        "3",
+        "-2",
         "",
+        "2030-01-02T00:00:00+00:00",
     ]
     assert to_csv(Chart("c", "C", "bar", ("a", "b"), [("=x", 1)])) == "a,b\r\n'=x,1\r\n"

@@ -18,9 +18,9 @@ from rasa.core.tracker_store import SQLTrackerStore
 from bot.console.accounts import add_staff, issue_token
 from bot.settings import Settings
 from bot.storage.app_db import link_clicks
-from bot.storage.migrate import upgrade
 from bot.web.app import create_app
 from tests.e2e.harness import running_web_app
+from tests.unit.supporters_db import migrated_database
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text())
 PASSWORD = "a long enough password"
@@ -70,11 +70,14 @@ def test_every_api_route_of_the_web_app_is_described(tmp_path):
     assert routes and routes == described
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def web(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("openapi")
-    url = f"sqlite:///{workdir}/ijm.db"
-    upgrade(url)
+    with migrated_database(request.param, workdir) as url:
+        yield from _serve(workdir, url)
+
+
+def _serve(workdir, url):
     engine = sa.create_engine(url)
     SQLTrackerStore.SQLEvent.__table__.create(engine, checkfirst=True)
     now = datetime.now(timezone.utc).timestamp()
@@ -135,6 +138,10 @@ def test_the_answers_fit_the_schemas(web):
     assert feedback.status_code == 201
     check(feedback, "/api/feedback", "post")
     check(requests.post(f"{url}/api/feedback", json={"rating": "sideways"}, timeout=10), "/api/feedback", "post")
+    unknown = {"conversation_id": "nobody", "rating": "up", "message_text": "Hello!"}
+    refused_feedback = requests.post(f"{url}/api/feedback", json=unknown, timeout=10)
+    assert refused_feedback.status_code == 404
+    check(refused_feedback, "/api/feedback", "post")
     check(requests.delete(one, headers=viewer, timeout=10), "/api/conversations/{conversation_id}", "delete")
     erased = check(requests.delete(one, headers=admin, timeout=10), "/api/conversations/{conversation_id}", "delete")
     assert erased["erased"] == CONVERSATION

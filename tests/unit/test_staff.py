@@ -4,12 +4,15 @@ PostgreSQL (a throw-away schema; skipped when no server answers on 127.0.0.1:543
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from bot.cli import main
+from bot.console import accounts
 from bot.console.accounts import (
     LOCK_DURATION,
     MAX_FAILED_LOGINS,
@@ -89,6 +92,28 @@ def test_repeated_failures_are_slowed_then_locked_then_unlocked(engine):
         ]
 
 
+def test_parallel_guesses_get_no_more_tries_than_one_guesser(engine, monkeypatch):
+    """Guesses sent at once must not all read the same failure count: at most MAX_FAILED_LOGINS are checked."""
+    add_staff(engine, "cara", "viewer", PASSWORD)
+    checked = []
+    real_verify = accounts._verify
+    monkeypatch.setattr(
+        accounts, "_verify", lambda digest, password: checked.append(1) or real_verify(digest, password)
+    )
+    start = threading.Barrier(12)
+
+    def guess(n: int):
+        start.wait()
+        return check_login(engine, "cara", f"guess number {n}", T0)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(guess, range(12)))
+    assert len(checked) <= MAX_FAILED_LOGINS
+    assert all(result.member is None for result in results)
+    assert sum(result.locked_until is None for result in results) == MAX_FAILED_LOGINS - 1
+    assert check_login(engine, "cara", PASSWORD, T0 + timedelta(minutes=1)).member is None  # locked
+
+
 def test_tokens_are_shown_once_and_stored_as_digests(engine):
     add_staff(engine, "cal", "viewer", PASSWORD)
     token = issue_token(engine, "cal")
@@ -144,6 +169,7 @@ def test_run_says_how_to_create_the_first_admin_and_no_more_once_there_is_one(en
         ("write to kim.lee+news@example.co.uk please", "write to [e-mail hidden] please"),
         ("call 416-555-0199 or +1 (613) 555 0123", "call [phone hidden] or [phone hidden]"),
         ("IJM began in 1997 and rescued 76,000 people", "IJM began in 1997 and rescued 76,000 people"),
+        ("the bake sale is on 2026-12-05, call 416 555 0199", "the bake sale is on 2026-12-05, call [phone hidden]"),
     ],
 )
 def test_personal_details_are_masked_for_viewers(text, masked):
