@@ -65,6 +65,8 @@ def requests_to_time(today: datetime) -> list[tuple[str, str]]:
         ("stats, default range (last 30 days)", "/api/stats"),
         ("stats, 365 days", f"/api/stats?from={day - timedelta(days=364)}&to={day}"),
         ("analytics page (last 30 days)", "/console/analytics"),
+        ("unanswered questions page (last 30 days)", "/console/unanswered?days=30"),
+        ("unanswered questions page (365 days)", "/console/unanswered?days=365"),
     ]
 
 

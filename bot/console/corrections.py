@@ -2,13 +2,14 @@
 
 Staff choose the right intent for a visitor message (a row of Rasa's `events`); the corrections are stored in
 `intent_corrections` and exported as a Rasa NLU YAML file (`ijm-bot export-training`, or the console download)
-ready to add to `data/`. The unanswered questions are the visitor messages classified `nlu_fallback` or
-`out_of_scope`, grouped by similar text.
+ready to add to `data/`. The unanswered questions are the visitor messages that got a fallback (as the console's
+summary counts one) or were classified `out_of_scope`, grouped by similar text.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -22,11 +23,12 @@ import sqlalchemy as sa
 import yaml
 
 from bot.console.accounts import audit
+from bot.console.summary import FALLBACK_ACTIONS, FALLBACK_INTENT
 from bot.settings import PROJECT_ROOT
 from bot.storage.app_db import intent_corrections
 
 OUT_OF_SCOPE = "out_of_scope"
-UNANSWERED_INTENTS = ("nlu_fallback", OUT_OF_SCOPE)
+UNANSWERED_INTENTS = (FALLBACK_INTENT, OUT_OF_SCOPE)
 # Two groups of unanswered questions are merged when their word sets overlap at least this much.
 SIMILARITY = 0.6
 # The newest unanswered messages read at most (the page is a to-do list, not an archive).
@@ -249,13 +251,32 @@ def normalise(text: str) -> str:
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
+    if not a and not b:
+        return 1.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)  # len(a | b), without making the union
+
+
+# Prefix filtering (Chaudhuri et al. 2006; Xiao et al. 2008, "PPJoin"). Sort every word set by one global order,
+# rarest word first. Two sets with a Jaccard of at least t share at least ceil(t * size) words of each, so each
+# one's first size - ceil(t * size) + 1 words (its prefix) hold a word of the other's prefix; and, when the first
+# word they share is at position i of one and j of the other, they share at most 1 + min(q - 1 - i, f - 1 - j)
+# words, while a Jaccard of t needs t / (1 + t) * (q + f). The bounds are rounded generously (- 1e-9): erring
+# makes the search slower, never wrong, and the Jaccard itself decides, exactly as comparing every pair did.
+
+
+def _least_shared(share: float) -> int:
+    return max(1, math.ceil(share - 1e-9))
 
 
 def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
     """Group (conversation id, text) pairs: identical normalised texts together, then groups whose word sets
     have a Jaccard similarity of at least SIMILARITY merged into the biggest one they match. Most frequent first.
-    Deterministic: the same messages always give the same groups."""
+    Deterministic: the same messages always give the same groups.
+
+    "The biggest one they match" is the first in (count desc, text) order whose first word set matches. Not every
+    pair is compared (that took minutes for MAX_UNANSWERED_ROWS texts): a group is only compared with the groups
+    that can be similar enough, found through the words of their prefixes (see above)."""
     exact: dict[str, UnansweredGroup] = {}
     for conversation_id, text in messages:
         key = normalise(text) or text.strip().lower()
@@ -266,12 +287,37 @@ def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
             group = exact[key] = UnansweredGroup(text, 0, conversation_id, frozenset(key.split()))
         group.count += 1
         group.wordings[text] += 1
+    frequency = Counter(token for group in exact.values() for token in group.tokens)
     merged: list[UnansweredGroup] = []
+    # word → (merged group, its word set, its size, how many of its words follow this one) for each word of each
+    # merged group's prefix, in the groups' order
+    prefixes: dict[str, list[tuple[int, frozenset[str], int, int]]] = {}
+    most = max((len(group.tokens) for group in exact.values()), default=0)
+    # the least number of shared words for a Jaccard of SIMILARITY, by the sum of the two sets' sizes
+    needed = [_least_shared(SIMILARITY / (1 + SIMILARITY) * total) for total in range(2 * most + 1)]
     for _key, group in sorted(exact.items(), key=lambda item: (-item[1].count, item[0])):
-        home = next((m for m in merged if _jaccard(m.tokens, group.tokens) >= SIMILARITY), None)
-        if home is None:
-            merged.append(UnansweredGroup(group.example, 0, group.conversation_id, group.tokens))
-            home = merged[-1]
+        tokens = group.tokens
+        words = sorted(tokens, key=lambda token: (frequency[token], token))
+        size = len(words)
+        prefix = words[: size - _least_shared(SIMILARITY * size) + 1]
+        first: int | None = None
+        for position, word in enumerate(prefix):
+            rest = size - 1 - position
+            for candidate, other, other_size, other_rest in prefixes.get(word, ()):
+                if first is not None and candidate >= first:
+                    break
+                # When this is the first word the two share, they share at most 1 + min(rest, other_rest); when
+                # it is not, the candidate was already compared: skipping it again changes nothing.
+                at_most = 1 + (rest if rest < other_rest else other_rest)
+                if at_most >= needed[size + other_size] and _jaccard(other, tokens) >= SIMILARITY:
+                    first = candidate
+                    break
+        if first is None:
+            first = len(merged)
+            merged.append(UnansweredGroup(group.example, 0, group.conversation_id, tokens))
+            for position, word in enumerate(prefix):
+                prefixes.setdefault(word, []).append((first, tokens, size, size - 1 - position))
+        home = merged[first]
         home.count += group.count
         home.wordings.update(group.wordings)
     for group in merged:
@@ -280,22 +326,48 @@ def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
 
 
 def unanswered_messages(engine: sa.engine.Engine, days: int, now: datetime | None = None) -> list[tuple[str, str]]:
-    """(conversation id, text) of the visitor messages of the last `days` days that got a fallback or out of
-    scope, newest first."""
+    """(conversation id, text) of the visitor messages of the last `days` days that were out of scope or got a
+    fallback as the console's summary counts one (bot/console/summary.py: classified FALLBACK_INTENT, or answered by
+    one of FALLBACK_ACTIONS before the visitor's next message), newest first, at most MAX_UNANSWERED_ROWS."""
     if not sa.inspect(engine).has_table("events"):
         return []
     since = ((now or _now()) - timedelta(days=days)).timestamp()
+    # The messages classified so, by the (type_name, intent_name) index; then those answered by a fallback action:
+    # the conversation's latest visitor message before the action (by the sender_id index), once however many
+    # actions answered it. Both are in the period when the message is (an action comes after what it answers).
     query = sa.text(
-        "SELECT sender_id, data FROM events WHERE type_name = 'user' AND intent_name IN ('nlu_fallback', "
-        "'out_of_scope') AND timestamp >= :since ORDER BY timestamp DESC, id DESC LIMIT :limit"
-    )
+        "SELECT id, sender_id, timestamp, data FROM events "
+        "WHERE type_name = 'user' AND intent_name IN :intents AND timestamp >= :since "
+        "UNION ALL "
+        "SELECT e.id, e.sender_id, e.timestamp, e.data FROM ("
+        "  SELECT DISTINCT (SELECT MAX(m.id) FROM events m WHERE m.sender_id = a.sender_id AND m.type_name = 'user' "
+        "  AND m.id < a.id) AS id FROM events a "
+        "  WHERE a.type_name = 'action' AND a.action_name IN :actions AND a.timestamp >= :since"
+        ") AS answered JOIN events e ON e.id = answered.id "
+        "WHERE e.timestamp >= :since AND (e.intent_name IS NULL OR e.intent_name NOT IN :intents) "
+        "ORDER BY timestamp DESC, id DESC LIMIT :limit"
+    ).bindparams(sa.bindparam("intents", expanding=True), sa.bindparam("actions", expanding=True))
+    values = {
+        "since": since,
+        "intents": list(UNANSWERED_INTENTS),
+        "actions": list(FALLBACK_ACTIONS),
+        "limit": MAX_UNANSWERED_ROWS,
+    }
     found = []
     with engine.connect() as connection:
-        for row in connection.execute(query, {"since": since, "limit": MAX_UNANSWERED_ROWS}):
+        for row in connection.execute(query, values):
             try:
                 text = str(json.loads(row.data or "{}").get("text") or "")
-            except ValueError:
+            except (ValueError, AttributeError):
                 continue
             if text.strip():
                 found.append((row.sender_id, text))
     return found
+
+
+def unanswered_questions(
+    engine: sa.engine.Engine, days: int, now: datetime | None = None
+) -> tuple[int, list[UnansweredGroup]]:
+    """How many unanswered messages the last `days` days have, and their groups (blocking: run it in a thread)."""
+    messages = unanswered_messages(engine, days, now)
+    return len(messages), group_unanswered(messages)

@@ -14,16 +14,19 @@ from bot.console.access import engine, in_thread
 from bot.console.corrections import (
     CorrectionError,
     export_training,
-    group_unanswered,
     list_corrections,
     record_correction,
-    unanswered_messages,
+    unanswered_questions,
 )
 from bot.console.pages import console_page, csrf_ok, form_expired, form_fields, page_header, render_page, shown_for
 from bot.console.sessions import Session
 
 DEFAULT_DAYS = 30
 MAX_GROUPS_SHOWN = 200
+# The longest visitor message shown in the list of corrections, and example of unanswered questions (cut after
+# masking, so that a cut e-mail address or phone number is still masked for viewers).
+MAX_CORRECTION_CHARS = 200
+MAX_EXAMPLE_CHARS = 300
 # Where a correction form may send the browser back to: a console path, nothing that could leave the site.
 SAFE_NEXT = re.compile(r"/console/[A-Za-z0-9/_.~%?=&+-]*")
 
@@ -49,7 +52,7 @@ def corrections_blueprint() -> Blueprint:
         lines = "".join(
             f"<tr><td>{row.created_at:%Y-%m-%d %H:%M}</td>"
             f'<td><a href="/console/conversations/{quote(row.conversation_id, safe="")}">'
-            f"{escape(shown(row.text[:200]))}</a></td><td>{escape(row.predicted_intent or '?')}</td>"
+            f"{escape(shown(row.text)[:MAX_CORRECTION_CHARS])}</a></td><td>{escape(row.predicted_intent or '?')}</td>"
             f"<td>{escape(row.corrected_intent)}</td><td>{escape(row.corrected_by)}</td></tr>"
             for row in rows
         )
@@ -106,11 +109,11 @@ def corrections_blueprint() -> Blueprint:
             days = max(1, min(int(request.args.get("days", DEFAULT_DAYS)), 3650))
         except ValueError:
             days = DEFAULT_DAYS
-        messages = await in_thread(unanswered_messages, engine(request), days)
-        groups = group_unanswered(messages)
+        # reading and grouping up to MAX_UNANSWERED_ROWS messages takes a while: never on the event loop
+        message_count, groups = await in_thread(unanswered_questions, engine(request), days)
         shown = shown_for(session.member)
         lines = "".join(
-            f"<tr><td>{group.count}</td><td>{escape(shown(group.example[:300]))}</td>"
+            f"<tr><td>{group.count}</td><td>{escape(shown(group.example)[:MAX_EXAMPLE_CHARS])}</td>"
             f'<td><a href="/console/conversations/{quote(group.conversation_id, safe="")}">a conversation</a></td></tr>'
             for group in groups[:MAX_GROUPS_SHOWN]
         )
@@ -125,7 +128,7 @@ def corrections_blueprint() -> Blueprint:
             f"{page_header(session)}<main>{nav()}<h1>Unanswered questions</h1>"
             f"<p>Visitor messages of the last {days} days that got a fallback or were out of scope, similar ones "
             f"together, most frequent first: what to teach the assistant next. {periods}</p>"
-            f"<p>{len(messages)} messages in {len(groups)} groups.</p>{table}</main>"
+            f"<p>{message_count} messages in {len(groups)} groups.</p>{table}</main>"
         )
         return render_page("Unanswered questions", body)
 

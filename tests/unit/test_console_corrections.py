@@ -3,8 +3,10 @@ database and over PostgreSQL (a throw-away schema; skipped when no server answer
 
 from __future__ import annotations
 
+import random
 import re
 import time
+from collections import Counter
 
 import pytest
 import requests
@@ -14,20 +16,29 @@ import yaml
 from bot.cli import main
 from bot.console.accounts import add_staff
 from bot.console.corrections import (
+    SIMILARITY,
+    UnansweredGroup,
     correction_form_html,
     domain_intents,
     group_unanswered,
     normalise,
     record_correction,
     training_yaml,
+    unanswered_messages,
 )
+from bot.console.summary import summarise
 from bot.storage.app_db import audit_log
 from tests.e2e.harness import running_web_app
-from tests.unit.rasa_events import add_events, bot, ensure_events_table, user
+from tests.unit.rasa_events import action, add_events, bot, ensure_events_table, user
 from tests.unit.supporters_db import migrated_database
 
 PASSWORD = "a long enough password"
 SCRIPT = "<script>alert(1)</script> weather"
+# Long visitor messages whose e-mail address or phone number straddles where a page cuts them: at 300 characters
+# (an unanswered question's example) and at 200 (the list of corrections).
+LONG_EMAIL = "x" * 285 + " write to kim@example.org"  # cut at 300: "kim@e"
+LONG_PHONE = "y" * 286 + " call +1 416 555 0199"  # cut at 300: "+1 416 5"
+LONG_CORRECTED = "z" * 187 + " mail kim@example.org"  # cut at 200: "kim@exa"
 
 
 def add_message(engine: sa.engine.Engine, sender: str, text: str, intent: str) -> int:
@@ -48,7 +59,13 @@ def console(request, tmp_path_factory):
             "weather-2": add_message(engine, "c-2", "What's the weather", "out_of_scope"),
             "script": add_message(engine, "c-3", SCRIPT, "nlu_fallback"),
             "donate": add_message(engine, "c-3", "how do I give monthly", "greet"),
+            "long-email": add_message(engine, "c-5", LONG_EMAIL, "nlu_fallback"),
+            "long-phone": add_message(engine, "c-5", LONG_PHONE, "out_of_scope"),
+            "long-corrected": add_message(engine, "c-6", LONG_CORRECTED, "greet"),
         }
+        # understood with confidence, but the dialogue policy found nothing to do: the core fallback answered it
+        core = [user("is the gala in Halifax this year", "ask_event", 0.97), action("action_core_fallback")]
+        add_events(engine, "c-4", [*core, bot("Sorry, I lost track of our conversation there.")])
         # an old one, outside the default 30 days, and a bot reply
         add_events(engine, "c-old", [user("an old question", "nlu_fallback", 0.3)], start=time.time() - 100 * 86400)
         add_events(engine, "c-1", [bot("Sorry")])
@@ -213,3 +230,119 @@ def test_recording_refuses_an_unknown_intent_without_touching_the_database(tmp_p
     with pytest.raises(CorrectionError) as refused:
         record_correction(engine, 1, "nope", "amira", intents=["greet"])
     assert refused.value.status == 400
+
+
+def reference_group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
+    """The first, all-pairs grouping (quadratic: too slow for the page), kept as the definition of the result."""
+
+    def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+        return len(a & b) / len(a | b) if a or b else 1.0
+
+    exact: dict[str, UnansweredGroup] = {}
+    for conversation_id, text in messages:
+        key = normalise(text) or text.strip().lower()
+        if not key:
+            continue
+        group = exact.get(key)
+        if group is None:
+            group = exact[key] = UnansweredGroup(text, 0, conversation_id, frozenset(key.split()))
+        group.count += 1
+        group.wordings[text] += 1
+    merged: list[UnansweredGroup] = []
+    for _key, group in sorted(exact.items(), key=lambda item: (-item[1].count, item[0])):
+        home = next((m for m in merged if jaccard(m.tokens, group.tokens) >= SIMILARITY), None)
+        if home is None:
+            merged.append(UnansweredGroup(group.example, 0, group.conversation_id, group.tokens))
+            home = merged[-1]
+        home.count += group.count
+        home.wordings.update(group.wordings)
+    for group in merged:
+        group.example = min(group.wordings.items(), key=lambda item: (-item[1], item[0]))[0]
+    return sorted(merged, key=lambda g: (-g.count, g.example))
+
+
+def random_messages(seed: int, count: int, vocabulary: int) -> list[tuple[str, str]]:
+    """Seeded visitor messages of 1 to 12 words from a small vocabulary (so that many are alike), some repeated
+    with other capitals and punctuation."""
+    generator = random.Random(seed)
+    words = [f"w{n}" for n in range(vocabulary)]
+    messages: list[tuple[str, str]] = []
+    for n in range(count):
+        if messages and generator.random() < 0.2:
+            text = generator.choice(messages)[1].upper() + generator.choice(["?", "!", ""])
+        else:
+            size = generator.randint(1, 12)
+            text = " ".join(generator.choices(words, weights=range(vocabulary, 0, -1), k=size))
+        messages.append((f"c-{n % 37}", text))
+    return messages
+
+
+def described(groups: list[UnansweredGroup]) -> list[tuple]:
+    return [(g.count, g.example, g.conversation_id, g.tokens, dict(g.wordings)) for g in groups]
+
+
+@pytest.mark.parametrize(("seed", "vocabulary"), [(1, 12), (2, 20), (3, 40), (4, 8)])
+def test_grouping_gives_what_comparing_all_pairs_gives(seed, vocabulary):
+    messages = random_messages(seed, 400, vocabulary)
+    expected = reference_group_unanswered(messages)
+    distinct = {normalise(text) or text.strip().lower() for _, text in messages}
+    assert len(expected) <= len(distinct) - 10  # the similar texts were merged: the comparison means something
+    assert described(group_unanswered(messages)) == described(expected)
+    shuffled = random.Random(seed).sample(messages, len(messages))
+    assert described(group_unanswered(shuffled)) == described(reference_group_unanswered(shuffled))
+
+
+def test_a_message_answered_by_a_fallback_action_is_unanswered(console):
+    """As the summary counts a fallback: classified nlu_fallback, or answered by a fallback action before the
+    visitor's next message; out of scope too."""
+    url, engine, _ids, _ = console
+    now = time.time()
+    conversations = {
+        "fb-none": [action("action_core_fallback")],
+        "fb-core": [user("is the gala in Toronto", "ask_event", 0.98), action("action_core_fallback"), bot("Sorry"),
+                    action("action_fallback_topics")],
+        "fb-no-intent": [user("hm"), action("action_core_fallback")],
+        "fb-topics": [user("hi", "greet", 0.99), action("utter_greet"), user("moose", "donate", 0.95),
+                      action("action_fallback_topics")],
+        "fb-both": [user("blorp", "nlu_fallback", 0.2), action("action_fallback_topics")],
+        "fb-scope": [user("tell me a joke", "out_of_scope", 0.9), action("utter_out_of_scope")],
+        "fb-fine": [user("how do I donate", "donate", 0.99), action("utter_donate"), action("action_listen")],
+    }  # fmt: skip
+    for n, (sender, events) in enumerate(conversations.items()):
+        add_events(engine, sender, events, start=now - 600 + n * 60)
+    # a fallback long ago, outside the period
+    add_events(
+        engine, "fb-old", [user("old gala", "ask_event"), action("action_core_fallback")], start=now - 40 * 86400
+    )
+    listed = [(sender, text) for sender, text in unanswered_messages(engine, 30) if sender.startswith("fb-")]
+    assert listed == [("fb-scope", "tell me a joke"), ("fb-both", "blorp"), ("fb-topics", "moose"),
+                      ("fb-no-intent", "hm"), ("fb-core", "is the gala in Toronto")]  # fmt: skip
+    # the same messages as the summary's fallback count (out of scope aside)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data, 0 AS link FROM events "
+                "WHERE sender_id LIKE 'fb-%' AND timestamp >= :since ORDER BY sender_id, id"
+            ),
+            {"since": now - 30 * 86400},
+        ).all()
+    fallbacks = Counter({s.conversation_id: sum(d.fallbacks for d in s.days.values()) for s in summarise(rows)})
+    assert +fallbacks == Counter(sender for sender, _ in listed if sender != "fb-scope")
+    browser, _ = sign_in(url, "vera")
+    page = browser.get(f"{url}/console/unanswered", timeout=10).text
+    assert "is the gala in Halifax this year" in page and "is the gala in Toronto" in page
+    assert "how do I donate" not in page and "old gala" not in page
+
+
+def test_a_viewer_never_sees_a_cut_email_address_or_phone_number(console):
+    url, engine, ids, _ = console
+    record_correction(engine, ids["long-corrected"], "donate", "amira")
+    browser, _ = sign_in(url, "vera")
+    unanswered = browser.get(f"{url}/console/unanswered", timeout=10).text
+    assert "x" * 285 + " write to [e-ma<" in unanswered and "y" * 286 + " call [phone h<" in unanswered
+    assert "kim@" not in unanswered and "416" not in unanswered
+    corrections = browser.get(f"{url}/console/corrections", timeout=10).text
+    assert "z" * 187 + " mail [e-mail<" in corrections and "kim@" not in corrections
+    admin, _ = sign_in(url, "amira")
+    assert "write to kim@e<" in admin.get(f"{url}/console/unanswered", timeout=10).text
+    assert "mail kim@exa<" in admin.get(f"{url}/console/corrections", timeout=10).text
