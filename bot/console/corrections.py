@@ -23,12 +23,11 @@ import sqlalchemy as sa
 import yaml
 
 from bot.console.accounts import audit
-from bot.console.summary import FALLBACK_ACTIONS, FALLBACK_INTENT
+from bot.console.summary import OUT_OF_SCOPE_INTENT as OUT_OF_SCOPE
+from bot.console.summary import catch_up
 from bot.settings import PROJECT_ROOT
-from bot.storage.app_db import intent_corrections
+from bot.storage.app_db import console_unanswered, intent_corrections
 
-OUT_OF_SCOPE = "out_of_scope"
-UNANSWERED_INTENTS = (FALLBACK_INTENT, OUT_OF_SCOPE)
 # Two groups of unanswered questions are merged when their word sets overlap at least this much.
 SIMILARITY = 0.6
 # The newest unanswered messages read at most (the page is a to-do list, not an archive).
@@ -326,43 +325,21 @@ def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
 
 
 def unanswered_messages(engine: sa.engine.Engine, days: int, now: datetime | None = None) -> list[tuple[str, str]]:
-    """(conversation id, text) of the visitor messages of the last `days` days that were out of scope or got a
-    fallback as the console's summary counts one (bot/console/summary.py: classified FALLBACK_INTENT, or answered by
-    one of FALLBACK_ACTIONS before the visitor's next message), newest first, at most MAX_UNANSWERED_ROWS."""
-    if not sa.inspect(engine).has_table("events"):
+    """(conversation id, text) of the visitor messages of the last `days` days that went unanswered, newest first,
+    at most MAX_UNANSWERED_ROWS: classified nlu_fallback or out_of_scope, or answered by a fallback action before
+    the next message, as the console's summary records them (bot/console/summary.py, brought up to date first)."""
+    if not sa.inspect(engine).has_table(console_unanswered.name):
         return []
+    catch_up(engine)
     since = ((now or _now()) - timedelta(days=days)).timestamp()
-    # The messages classified so, by the (type_name, intent_name) index; then those answered by a fallback action:
-    # the conversation's latest visitor message before the action (by the sender_id index), once however many
-    # actions answered it. Both are in the period when the message is (an action comes after what it answers).
-    query = sa.text(
-        "SELECT id, sender_id, timestamp, data FROM events "
-        "WHERE type_name = 'user' AND intent_name IN :intents AND timestamp >= :since "
-        "UNION ALL "
-        "SELECT e.id, e.sender_id, e.timestamp, e.data FROM ("
-        "  SELECT DISTINCT (SELECT MAX(m.id) FROM events m WHERE m.sender_id = a.sender_id AND m.type_name = 'user' "
-        "  AND m.id < a.id) AS id FROM events a "
-        "  WHERE a.type_name = 'action' AND a.action_name IN :actions AND a.timestamp >= :since"
-        ") AS answered JOIN events e ON e.id = answered.id "
-        "WHERE e.timestamp >= :since AND (e.intent_name IS NULL OR e.intent_name NOT IN :intents) "
-        "ORDER BY timestamp DESC, id DESC LIMIT :limit"
-    ).bindparams(sa.bindparam("intents", expanding=True), sa.bindparam("actions", expanding=True))
-    values = {
-        "since": since,
-        "intents": list(UNANSWERED_INTENTS),
-        "actions": list(FALLBACK_ACTIONS),
-        "limit": MAX_UNANSWERED_ROWS,
-    }
-    found = []
+    query = (
+        sa.select(console_unanswered.c.conversation_id, console_unanswered.c.text)
+        .where(console_unanswered.c.at >= since)
+        .order_by(console_unanswered.c.at.desc(), console_unanswered.c.event_id.desc())
+        .limit(MAX_UNANSWERED_ROWS)
+    )
     with engine.connect() as connection:
-        for row in connection.execute(query, values):
-            try:
-                text = str(json.loads(row.data or "{}").get("text") or "")
-            except (ValueError, AttributeError):
-                continue
-            if text.strip():
-                found.append((row.sender_id, text))
-    return found
+        return [(row.conversation_id, row.text) for row in connection.execute(query)]
 
 
 def unanswered_questions(

@@ -1,9 +1,9 @@
 """The console's summary of Rasa's `events`: what the conversation list and the statistics read instead of grouping
 millions of events on every request (the "Scale" requirement: 100,000 conversations, 2 million events).
 
-Three tables (bot/storage/app_db.py): one row per conversation (console_conversations), per conversation and UTC
-day (console_conversation_days), and per conversation, day and intent (console_conversation_intents). They are
-derived data only:
+Four tables (bot/storage/app_db.py): one row per conversation (console_conversations), per conversation and UTC
+day (console_conversation_days), per conversation, day and intent (console_conversation_intents), and per visitor
+message that went unanswered (console_unanswered). They are derived data only:
 
 - Kept in step incrementally. Rasa only appends to `events` and ids only grow, so a watermark (the highest event id
   folded in) says what is new. `catch_up` runs before each list and statistics query; when nothing is new it costs
@@ -38,16 +38,20 @@ from bot.storage.app_db import (
     console_conversation_intents,
     console_conversations,
     console_summary_state,
+    console_unanswered,
 )
 
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+# A visitor message went unanswered when it was classified so, or a fallback action answered it.
+UNANSWERED_INTENTS = (FALLBACK_INTENT, OUT_OF_SCOPE_INTENT)
 FALLBACK_ACTIONS = ("action_core_fallback", "action_fallback_topics")
 SAFETY_ACTION = "action_safety_help"
 DONATE_PATH = "/go/donate"  # in an answer that gives the donation link
 DONATE_LINK = f"%{DONATE_PATH}%"  # in a bot event's stored JSON (LIKE: as each database compares, like the old SQL)
 GAP_GRACE_SECONDS = 30.0
 SENDER_BATCH = 500
-SUMMARY_TABLES = (console_conversations, console_conversation_days, console_conversation_intents)
+SUMMARY_TABLES = (console_conversations, console_conversation_days, console_conversation_intents, console_unanswered)
 
 # Every event of some conversations, in order; the JSON only where it is read (visitor messages).
 _EVENT_COLUMNS = (
@@ -85,8 +89,12 @@ class Summary:
     fallback: bool = False
     days: dict[int, _Day] = field(default_factory=dict)
     intents: dict[tuple[int, str], int] = field(default_factory=dict)
+    # (events.id, timestamp, text) of the visitor messages that went unanswered
+    unanswered: list[tuple[int, float | None, str]] = field(default_factory=list)
     # the visitor's latest message (its day), until a fallback action answers it or the next one comes
     _open_message: tuple[int | None, bool] | None = None
+    # ... and the same message for `unanswered`, until it is listed there
+    _open_unanswered: tuple[int, float | None, str] | None = None
 
     def add(self, row: Any) -> None:
         ts = row.timestamp
@@ -103,6 +111,7 @@ class Summary:
                     if self._open_message[0] is not None:
                         self.days[self._open_message[0]].fallbacks += 1
                     self._open_message = (self._open_message[0], True)
+                self._list_open_message_as_unanswered()
             elif row.action_name == SAFETY_ACTION:
                 self.safety = True
         elif row.type_name == "bot" and row.link:
@@ -128,8 +137,16 @@ class Summary:
             if row.intent_name is not None:
                 self.intents[(day, row.intent_name)] = self.intents.get((day, row.intent_name), 0) + 1
         self._open_message = (day, not_understood)
+        self._open_unanswered = (row.id, row.timestamp, text) if text.strip() else None
+        if row.intent_name in UNANSWERED_INTENTS:
+            self._list_open_message_as_unanswered()
 
-    def rows(self) -> tuple[dict, list[dict], list[dict]]:
+    def _list_open_message_as_unanswered(self) -> None:
+        if self._open_unanswered is not None:
+            self.unanswered.append(self._open_unanswered)
+            self._open_unanswered = None
+
+    def rows(self) -> tuple[dict, list[dict], list[dict], list[dict]]:
         conversation = {
             "conversation_id": self.conversation_id,
             "started_at": self.started_at,
@@ -151,7 +168,11 @@ class Summary:
             {"conversation_id": self.conversation_id, "day": day, "intent_name": intent, "messages": n}
             for (day, intent), n in self.intents.items()
         ]
-        return conversation, days, intents
+        unanswered = [
+            {"conversation_id": self.conversation_id, "event_id": event_id, "at": at, "text": text}
+            for event_id, at, text in self.unanswered
+        ]
+        return conversation, days, intents, unanswered
 
 
 def _text_and_confidence(data: str | None) -> tuple[str, float | None]:
@@ -287,19 +308,19 @@ def _advance(connection: sa.engine.Connection, watermark: int, gap_seen_at: floa
 
 
 def _store(connection: sa.engine.Connection, summaries: Iterable[Summary], batch: int = 2_000) -> None:
-    pending: tuple[list, list, list] = ([], [], [])
+    pending: tuple[list, ...] = tuple([] for _ in SUMMARY_TABLES)
     for summary in summaries:
-        conversation, days, intents = summary.rows()
+        conversation, *per_conversation = summary.rows()
         pending[0].append(conversation)
-        pending[1].extend(days)
-        pending[2].extend(intents)
+        for rows, more in zip(pending[1:], per_conversation, strict=True):
+            rows.extend(more)
         if len(pending[0]) >= batch:
             _insert(connection, pending)
-            pending = ([], [], [])
+            pending = tuple([] for _ in SUMMARY_TABLES)
     _insert(connection, pending)
 
 
-def _insert(connection: sa.engine.Connection, pending: tuple[list, list, list]) -> None:
+def _insert(connection: sa.engine.Connection, pending: tuple[list, ...]) -> None:
     for table, rows in zip(SUMMARY_TABLES, pending, strict=True):
         if rows:
             connection.execute(table.insert(), rows)

@@ -271,6 +271,18 @@ console_conversation_intents = sa.Table(
     sa.Index("ix_console_conversation_intents_intent", "intent_name", "day"),
 )
 
+# ... and the visitor messages that went unanswered (classified nlu_fallback or out_of_scope, or answered by a
+# fallback action before the next one), for the console's "Unanswered questions" page:
+console_unanswered = sa.Table(
+    "console_unanswered",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=False),  # the message's events.id
+    sa.Column("at", sa.Float, nullable=True),  # its events.timestamp
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("ix_console_unanswered_at", "at", "event_id"),
+)
+
 # Where the summary stands: one row (id 1), the highest events.id folded in, and since when a hole in the ids above
 # it has been seen (a transaction still writing, or rows deleted): see bot/console/summary.py.
 console_summary_state = sa.Table(

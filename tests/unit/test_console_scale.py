@@ -25,7 +25,12 @@ from bot.storage.migrate import alembic_config, upgrade
 from tests.unit.supporters_db import migrated_database
 
 CONSOLE_INDEXES = {"ix_console_events_type_intent", "ix_console_events_type_action"}
-SUMMARY_TABLES = {"console_conversations", "console_conversation_days", "console_conversation_intents"}
+SUMMARY_TABLES = {
+    "console_conversations",
+    "console_conversation_days",
+    "console_conversation_intents",
+    "console_unanswered",
+}
 DAY = date(2027, 3, 10)
 
 
@@ -204,6 +209,41 @@ def test_each_fallback_action_marks_a_fallback_whatever_the_intent(engine):
     add(engine, "fine", [user("hi", "greet", 0.99), action("utter_greet")], start=at(DAY, 12))
     assert sorted(listed(engine, fallback="1")) == ["core", "topics"]
     assert sorted(listed(engine, outcome="fallback")) == ["core", "topics"]
+
+
+def test_the_unanswered_messages_are_summarised_once_each(engine):
+    add(
+        engine,
+        "u",
+        [
+            user("tell me a joke", "out_of_scope", 0.9),
+            action("action_fallback_topics"),  # answers the same message: listed once
+            user("   ", "nlu_fallback", 0.2),  # no text: nothing to teach
+            user("is the gala on friday", "ask_event", 0.97),
+            action("action_core_fallback"),
+            action("action_core_fallback"),
+            user("thanks", "thank", 0.99),
+            action("utter_thank"),
+        ],
+        start=at(DAY),
+    )
+    summary.catch_up(engine)
+    with engine.connect() as connection:
+        catch_up_rows = connection.execute(
+            sa.select(app_db.console_unanswered.c.text).order_by(app_db.console_unanswered.c.event_id)
+        ).scalars()
+        assert list(catch_up_rows) == ["tell me a joke", "is the gala on friday"]
+
+
+def test_migration_0010_rebuilds_a_summary_made_before_it(url, engine):
+    """A database whose summary was up to date before 0010 gets its unanswered messages without any new event."""
+    add(engine, "before", [user("blorp", "nlu_fallback", 0.2), action("action_fallback_topics")], start=at(DAY))
+    summary.catch_up(engine)
+    command.downgrade(alembic_config(url), "0009")  # the summary up to date, as 0009 left it
+    upgrade(url)
+    from bot.console.corrections import unanswered_messages
+
+    assert unanswered_messages(engine, 10_000) == [("before", "blorp")]
 
 
 def test_nothing_new_costs_no_write(engine):

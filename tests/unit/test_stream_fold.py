@@ -238,6 +238,7 @@ def test_the_pure_fold_agrees_with_the_consoles_summary_of_the_same_events():
     days, _ = _fold_in_memory(events)
     rows = [
         SimpleNamespace(
+            id=position,  # as an events row's id: the order Rasa stored them in
             sender_id=e["sender_id"],
             type_name=e["event"],
             timestamp=e["timestamp"],
@@ -246,7 +247,7 @@ def test_the_pure_fold_agrees_with_the_consoles_summary_of_the_same_events():
             data=json.dumps({k: v for k, v in e.items() if k != "sender_id"}),
             link=int(e["event"] == "bot" and "/go/donate" in json.dumps(e)),
         )
-        for e in sorted(events, key=lambda e: e["sender_id"])  # stable: each conversation's order is kept
+        for position, e in enumerate(sorted(events, key=lambda e: e["sender_id"]))  # stable: each conversation's order
     ]
     expected = {}
     for summary in summarise(rows):
