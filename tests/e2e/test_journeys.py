@@ -169,3 +169,37 @@ def test_talk_to_a_person_gives_contacts_and_takes_a_message(assistant):
     texts = visitor.says("I never got my tax receipt for last year")
     assert "donor care" in texts[0] and email in texts[0]
     assert rows(assistant, "SELECT team FROM enquiries WHERE email = :e", e=email) == [("donor_care",)]
+
+
+def go_quiet_for(assistant, sender: str, seconds: float) -> None:
+    """Move the conversation's stored events `seconds` into the past, as if the visitor had been silent that long
+    (Rasa starts a new session after the domain's session_expiration_time, measured from the stored events)."""
+    engine = sa.create_engine(assistant.database_url)
+    try:
+        with engine.begin() as connection:
+            events = connection.execute(
+                sa.text("SELECT id, timestamp, data FROM events WHERE sender_id = :s"), {"s": sender}
+            ).all()
+            for event in events:
+                data = json.loads(event.data)
+                data["timestamp"] -= seconds
+                connection.execute(
+                    sa.text("UPDATE events SET timestamp = :t, data = :d WHERE id = :i"),
+                    {"t": event.timestamp - seconds, "d": json.dumps(data), "i": event.id},
+                )
+    finally:
+        engine.dispose()
+
+
+def test_a_form_left_unfinished_before_a_new_session_asks_its_questions_again(assistant):
+    """After an hour of silence the conversation starts a new session: the answers of a form the visitor left
+    unfinished must not fill in a new form without asking (their e-mail address, their consent)."""
+    visitor = Visitor(assistant)
+    assert asks(visitor.says("I'd like to sign up for your newsletter"), "newsletter_email")
+    assert asks(visitor.says(f"left-{uuid.uuid4().hex[:8]}@example.org"), "newsletter_first_name")
+    go_quiet_for(assistant, visitor.sender, 2 * 3600)
+    assert asks(visitor.says("I'd like to sign up for your newsletter"), "newsletter_email")
+    sessions = rows(
+        assistant, "SELECT id FROM events WHERE sender_id = :s AND type_name = 'session_started'", s=visitor.sender
+    )
+    assert len(sessions) == 2  # the new session really started
