@@ -118,6 +118,8 @@ def wait_until_refused(port: int, timeout: float = 10) -> None:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         except ConnectionRefusedError:
             return
+        except ConnectionResetError:
+            pass  # the dying server's listening socket is being torn down (a queued connection reset): look again
         assert time.monotonic() < deadline, f"port {port} still accepts connections"
         time.sleep(0.05)
 
