@@ -3,8 +3,10 @@ PostgreSQL (a throw-away schema; skipped when no server answers on 127.0.0.1:543
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -27,6 +29,7 @@ from bot.storage.app_db import (
 )
 from bot.supporters.delivery_config import DeliveryConfig
 from bot.supporters.records import Origin, engine_for, record_enquiry, subscribe
+from bot.web import app as web_app
 from tests.unit.rasa_events import add_events, bot, ensure_events_table, user
 from tests.unit.supporters_db import empty_database
 
@@ -148,3 +151,32 @@ def test_the_web_app_applies_retention_after_it_starts(tmp_path, engine):
         connection.execute(sa.text("UPDATE events SET timestamp = 1000 WHERE sender_id = 'stale'"))
     with running_web_app(tmp_path, str(engine.url), RETENTION_DAYS="30"):
         assert wait_for(lambda: count(engine, feedback, "stale") == 0, seconds=60)
+
+
+def test_retention_runs_again_every_day_and_a_failed_purge_does_not_stop_it(monkeypatch):
+    """The web app's retention task (what `ijm-bot run` relies on for "daily"): first soon after start, then once a
+    day, going on after a database error."""
+
+    class Stop(Exception):
+        pass
+
+    waits, purges = [], []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 4:
+            raise Stop
+
+    def purge(db, days: int) -> int:
+        purges.append((db, days))
+        if len(purges) == 1:
+            raise RuntimeError("the database hiccuped")
+        return 2
+
+    monkeypatch.setattr(web_app.asyncio, "sleep", sleep)
+    monkeypatch.setattr(web_app, "purge", purge)
+    app = SimpleNamespace(ctx=SimpleNamespace(db="the app's engine"))
+    with pytest.raises(Stop):
+        asyncio.run(web_app.apply_retention_daily(app, 30))
+    assert waits == [web_app.RETENTION_FIRST_RUN_SECONDS] + [24 * 3600] * 3
+    assert purges == [("the app's engine", 30)] * 3
