@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from bot.channels.limits import ChatLimits, Rate, SlidingWindowLimiter, client_ip, parse_networks
+from bot.channels.limits import ChatLimits
+from bot.ratelimit import Rate, SlidingWindowLimiter, client_ip, parse_networks
 from bot.settings import Settings, SettingsError
 
 
