@@ -160,6 +160,9 @@ class Settings:
     # Chat rate limits (bot/channels/limits.py): (messages, seconds), None when off.
     rate_limit_per_session: tuple[int, int] | None
     rate_limit_per_ip: tuple[int, int] | None
+    # The web app's public forms, per client address (bot/web/limits.py): the widget's feedback, console sign-in.
+    feedback_rate_limit_per_ip: tuple[int, int] | None
+    login_rate_limit_per_ip: tuple[int, int] | None
     trusted_proxies: tuple[str, ...]
     # Topology (issue #7, bot/endpoints.py): Rasa's lock store in Redis and its event broker on RabbitMQ, when set.
     redis_url: str | None = field(repr=False)
@@ -215,6 +218,8 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", 365, minimum=1),
             rate_limit_per_session=_rate(env, "RATE_LIMIT_PER_SESSION", (20, 60)),
             rate_limit_per_ip=_rate(env, "RATE_LIMIT_PER_IP", (120, 60)),
+            feedback_rate_limit_per_ip=_rate(env, "FEEDBACK_RATE_LIMIT_PER_IP", (60, 60)),
+            login_rate_limit_per_ip=_rate(env, "LOGIN_RATE_LIMIT_PER_IP", (20, 600)),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             redis_url=_topology_url(env, "REDIS_URL"),
             redis_key_prefix=_topology_name(env, "REDIS_KEY_PREFIX", "ijm"),

@@ -39,6 +39,7 @@ from bot.console.reviews import STATUS_LABELS, STATUSES, ReviewError, add_tag, r
 from bot.console.sessions import SESSION_LIFETIME, Session, end_session, start_session
 from bot.console.transcripts import Turn, attach_activity, contains_personal_details, load_transcript
 from bot.storage.app_db import audit_log
+from bot.web.limits import WebLimits
 
 LOGIN_CSRF_COOKIE = "ijm_console_login"
 
@@ -171,6 +172,13 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
 
     @console.post("/console/login", error_format="html")
     async def login(request: Request) -> HTTPResponse:
+        limits: WebLimits = request.app.ctx.limits
+        if (wait := limits.wait_before(limits.login, request)) is not None:
+            minutes = max(1, round(wait / 60))
+            busy = f"Too many sign-in attempts from your network. Please try again in {minutes} minute(s)."
+            page = _login_page(secrets.token_urlsafe(32), secure_cookies, busy, 429)
+            page.headers["Retry-After"] = str(wait)
+            return page
         form = form_fields(request)
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
         if not expected or not secrets.compare_digest(form.get("csrf_token", ""), expected):

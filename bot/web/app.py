@@ -24,6 +24,7 @@ from bot.donations.content import donate_content
 from bot.settings import Settings, origin_of
 from bot.storage.app_db import create_engine, feedback, link_clicks
 from bot.storage.database import resolve_database_url
+from bot.web.limits import WebLimits
 from bot.web.readiness import readiness_blueprint
 from bot.web.widget import ASSETS, AssetCache, FeedbackError, parse_feedback, widget_config
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> Sanic:
     # Nothing sent here is large (the biggest is a rated answer in POST /api/feedback).
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.ctx.settings = settings
+    app.ctx.limits = WebLimits.from_settings(settings)
     index_html = (TEMPLATES / "index.html").read_text(encoding="utf-8")
     assets = AssetCache()
 
@@ -194,6 +196,10 @@ def create_app(settings: Settings) -> Sanic:
     @app.post("/api/feedback")
     async def post_feedback(request: Request) -> HTTPResponse:
         """👍 / 👎 on an answer in the widget: {conversation_id, rating: "up"|"down", message_text}."""
+        limits: WebLimits = request.app.ctx.limits
+        if (wait := limits.wait_before(limits.feedback, request)) is not None:
+            refused = {"error": "rate_limited", "detail": f"too much feedback from your address; try again in {wait} s"}
+            return allow_origin(request, response.json(refused, 429, headers={"Retry-After": str(wait)}))
         try:
             rated = parse_feedback(request.body, request.headers.get("content-type"))
         except FeedbackError as error:

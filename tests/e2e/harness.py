@@ -124,6 +124,10 @@ def running_web_app(workdir: Path, database_url: str, port: int | None = None, *
     port = port or free_port()
     # Tests write conversations dated anywhere in time: retention must not erase them unless a test asks it to.
     extra_env.setdefault("RETENTION_DAYS", "100000")
+    # The console's tests sign in and send feedback many times from 127.0.0.1: tests/unit/test_web_limits.py
+    # checks these limits with their own values.
+    extra_env.setdefault("FEEDBACK_RATE_LIMIT_PER_IP", "off")
+    extra_env.setdefault("LOGIN_RATE_LIMIT_PER_IP", "off")
     env = {**os.environ, "WEB_PORT": str(port), "RASA_PORT": "5999", "DATABASE_URL": database_url, **extra_env}
     with open(workdir / "web.log", "w", encoding="utf-8") as log:
         process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)

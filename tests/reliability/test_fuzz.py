@@ -509,7 +509,12 @@ def fuzzed_assistant(tmp_path_factory):
         workdir=workdir,
         database_url=f"sqlite:///{workdir}/ijm.db",
         # Raised, not off: the limiter still runs on every message, it just never refuses one here.
-        settings={"RATE_LIMIT_PER_SESSION": "1000000/60", "RATE_LIMIT_PER_IP": "1000000/60"},
+        settings={
+            "RATE_LIMIT_PER_SESSION": "1000000/60",
+            "RATE_LIMIT_PER_IP": "1000000/60",
+            "FEEDBACK_RATE_LIMIT_PER_IP": "1000000/60",
+            "LOGIN_RATE_LIMIT_PER_IP": "1000000/60",
+        },
     )
     running.start()
     yield running
