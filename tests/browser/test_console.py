@@ -1,7 +1,8 @@
 """The staff console in a real browser, on conversations the real assistant stored: a reviewer's session end to end.
 
 Sign in, filter the list, read a transcript, tag it, correct an intent, download the training export, see the
-analytics charts drawn, sign out. Screenshots go to reports/ each run; with IJM_DOCS_SCREENSHOTS=1 the README's
+analytics charts drawn, sign out: on SQLite (the session's assistant) and on PostgreSQL (an assistant of its own
+on a throw-away schema). Screenshots go to reports/ each run; with IJM_DOCS_SCREENSHOTS=1 the README's
 docs/console.png and docs/console-analytics.png are written too.
 """
 
@@ -19,6 +20,8 @@ import yaml
 from playwright.sync_api import expect
 
 from tests.browser.console import Console, add_admin_with_the_cli, say, understood
+from tests.e2e.harness import Assistant
+from tests.unit.supporters_db import postgres_schema
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +59,24 @@ def converse(assistant, messages: list[str]) -> tuple[str, list[list[str]]]:
     return sender, [say(assistant, sender, text) for text in messages]
 
 
-def test_a_reviewer_filters_reads_tags_corrects_exports_and_sees_the_charts(visit_factory, assistant, reports):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def console_assistant(request, tmp_path_factory):
+    """The session's assistant (SQLite), or one started for this test on PostgreSQL."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("assistant")
+        return
+    workdir = tmp_path_factory.mktemp("browser-postgres")
+    with postgres_schema() as database_url:
+        running = Assistant(workdir=workdir, database_url=database_url)
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+def test_a_reviewer_filters_reads_tags_corrects_exports_and_sees_the_charts(visit_factory, console_assistant, reports):
+    assistant = console_assistant
     # Conversations as Rasa really stores them: through the REST channel, with the trained model.
     history, history_replies = converse(assistant, HISTORY)
     donation, _ = converse(assistant, DONATION)
@@ -70,7 +90,7 @@ def test_a_reviewer_filters_reads_tags_corrects_exports_and_sees_the_charts(visi
     password = secrets.token_urlsafe(18)
     assert f"Added {ADMIN} (admin)" in add_admin_with_the_cli(assistant, ADMIN, password)
 
-    visit = visit_factory()
+    visit = visit_factory(web_url=assistant.web_url, rasa_url=assistant.rasa_url)
     page = visit.page
     console_errors: list[str] = []
     page.on(
