@@ -22,8 +22,8 @@ The layout, on one machine:
 
 The cluster needs a database every process shares (PostgreSQL, not SQLite) and Redis (REDIS_URL) for
 Rasa's conversation locks; `ijm-bot run` refuses to start a cluster without them, or without nginx.
-The internal ports are a block of consecutive free ports from CLUSTER_PORT_BASE (default RASA_PORT + 100):
-web app, nginx's status port, then the action servers, then the Rasa servers.
+The internal ports are a block of consecutive free ports from CLUSTER_PORT_BASE (default RASA_PORT + 100), outside
+the kernel's ephemeral port range: web app, nginx's status port, then the action servers, then the Rasa servers.
 """
 
 from __future__ import annotations
@@ -94,11 +94,32 @@ def _port_free(port: int, host: str = INTERNAL_HOST) -> bool:
     return True
 
 
-def allocate_ports(count: int, start: int, avoid: tuple[int, ...] = (), host: str = INTERNAL_HOST) -> list[int]:
-    """`count` consecutive ports from `start` up, all free now and none of `avoid`."""
+def ephemeral_port_range() -> range:
+    """The kernel's range for the local ports of outgoing connections (Linux's default when it can't be read)."""
+    try:
+        low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def allocate_ports(
+    count: int,
+    start: int,
+    avoid: tuple[int, ...] = (),
+    host: str = INTERNAL_HOST,
+    ephemeral: range | None = None,
+) -> list[int]:
+    """`count` consecutive ports from `start` up, all free now, none of `avoid`, and none in the kernel's
+    ephemeral range: a port there may be free now and, seconds later when our server binds it, the local end of
+    an outgoing connection (to the database, Redis, an action server)."""
+    ephemeral = ephemeral_port_range() if ephemeral is None else ephemeral
     port = max(start, 1024)
     while port + count - 1 <= 65535:
         block = range(port, port + count)
+        if ephemeral and block.start <= ephemeral[-1] and ephemeral.start <= block[-1]:
+            port = ephemeral[-1] + 1
+            continue
         taken = next((p for p in block if p in avoid or not _port_free(p, host)), None)
         if taken is None:
             return list(block)

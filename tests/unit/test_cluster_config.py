@@ -65,6 +65,17 @@ def test_ports_are_consecutive_free_and_skip_busy_ones():
     assert 7000 not in allocate_ports(3, 6999, avoid=(7000,))
 
 
+def test_internal_ports_stay_out_of_the_range_outgoing_connections_take_theirs_from():
+    """A base inside the kernel's ephemeral range (as a test's free port is) moves above it: a port there can be
+    taken by an outgoing connection between choosing it and binding it (seen: 'address already in use')."""
+    ephemeral = range(30000, 30100)
+    assert allocate_ports(3, 29998, ephemeral=ephemeral)[0] >= 30100  # 29998-30000 would overlap it: moves too
+    assert allocate_ports(3, 30050, ephemeral=ephemeral)[0] >= 30100
+    assert not set(allocate_ports(3, 29000, ephemeral=ephemeral)) & set(ephemeral)
+    system = cluster.ephemeral_port_range()
+    assert not set(allocate_ports(4, system.start)) & set(system)
+
+
 def test_the_layout_puts_the_internal_ports_after_the_base_and_clear_of_the_public_ones():
     plan = ClusterLayout.plan(settings(CLUSTER_PORT_BASE="7003"), 3)
     internal = [plan.internal_web_port, plan.status_port, *plan.action_ports, *plan.rasa_ports]
