@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy.engine import make_url
 
 from bench.console_data import generate
-from bot.console import summary
+from bot.console import export, summary
 from bot.console.analytics import DateRange, conversations_and_messages, donation_funnel, fallback_rate, top_intents
 from bot.console.conversation_list import OUTCOMES, Filters, list_conversations
 from bot.console.erase import erase_conversation
@@ -417,3 +417,12 @@ def test_the_list_and_the_charts_equal_the_queries_over_events_on_generated_conv
         rates = {day: rate for day, rate in fallback_rate(engine, period) if rate is not None}
         assert rates == {label[d]: round(int(f) / per_day[d][1], 4) for d, f in fallbacks.items()}
         assert donation_funnel(engine, period)[:2] == [("Asked to donate", asked), ("Donate link shown", shown)]
+
+
+def test_an_export_holds_the_newest_conversations_up_to_its_cap_and_says_when_more_matched(engine, monkeypatch):
+    for n in range(3):
+        add(engine, f"exported-{n}", [user(f"hello {n}")], start=at(DAY) + 60 * n)
+    monkeypatch.setattr(export, "MAX_EXPORT_CONVERSATIONS", 2)
+    assert export.conversation_ids(engine, Filters()) == (["exported-2", "exported-1"], True)
+    monkeypatch.setattr(export, "MAX_EXPORT_CONVERSATIONS", 3)
+    assert export.conversation_ids(engine, Filters()) == (["exported-2", "exported-1", "exported-0"], False)
