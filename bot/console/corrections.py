@@ -268,14 +268,9 @@ def _least_shared(share: float) -> int:
     return max(1, math.ceil(share - 1e-9))
 
 
-def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
-    """Group (conversation id, text) pairs: identical normalised texts together, then groups whose word sets
-    have a Jaccard similarity of at least SIMILARITY merged into the biggest one they match. Most frequent first.
-    Deterministic: the same messages always give the same groups.
-
-    "The biggest one they match" is the first in (count desc, text) order whose first word set matches. Not every
-    pair is compared (that took minutes for MAX_UNANSWERED_ROWS texts): a group is only compared with the groups
-    that can be similar enough, found through the words of their prefixes (see above)."""
+def exact_groups(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
+    """(conversation id, text) pairs with the same normalised text in one group; most frequent first, then by
+    that text. The first step of `group_unanswered`."""
     exact: dict[str, UnansweredGroup] = {}
     for conversation_id, text in messages:
         key = normalise(text) or text.strip().lower()
@@ -286,15 +281,34 @@ def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
             group = exact[key] = UnansweredGroup(text, 0, conversation_id, frozenset(key.split()))
         group.count += 1
         group.wordings[text] += 1
-    frequency = Counter(token for group in exact.values() for token in group.tokens)
+    return [group for _key, group in sorted(exact.items(), key=lambda item: (-item[1].count, item[0]))]
+
+
+def finished_groups(merged: list[UnansweredGroup]) -> list[UnansweredGroup]:
+    """Each merged group shown by its most frequent wording; most frequent group first. The last step."""
+    for group in merged:
+        group.example = min(group.wordings.items(), key=lambda item: (-item[1], item[0]))[0]
+    return sorted(merged, key=lambda g: (-g.count, g.example))
+
+
+def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
+    """Group (conversation id, text) pairs: identical normalised texts together, then groups whose word sets
+    have a Jaccard similarity of at least SIMILARITY merged into the biggest one they match. Most frequent first.
+    Deterministic: the same messages always give the same groups.
+
+    "The biggest one they match" is the first in (count desc, text) order whose first word set matches. Not every
+    pair is compared (that took minutes for MAX_UNANSWERED_ROWS texts): a group is only compared with the groups
+    that can be similar enough, found through the words of their prefixes (see above)."""
+    exact = exact_groups(messages)
+    frequency = Counter(token for group in exact for token in group.tokens)
     merged: list[UnansweredGroup] = []
     # word → (merged group, its word set, its size, how many of its words follow this one) for each word of each
     # merged group's prefix, in the groups' order
     prefixes: dict[str, list[tuple[int, frozenset[str], int, int]]] = {}
-    most = max((len(group.tokens) for group in exact.values()), default=0)
+    most = max((len(group.tokens) for group in exact), default=0)
     # the least number of shared words for a Jaccard of SIMILARITY, by the sum of the two sets' sizes
     needed = [_least_shared(SIMILARITY / (1 + SIMILARITY) * total) for total in range(2 * most + 1)]
-    for _key, group in sorted(exact.items(), key=lambda item: (-item[1].count, item[0])):
+    for group in exact:
         tokens = group.tokens
         words = sorted(tokens, key=lambda token: (frequency[token], token))
         size = len(words)
@@ -319,9 +333,7 @@ def group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
         home = merged[first]
         home.count += group.count
         home.wordings.update(group.wordings)
-    for group in merged:
-        group.example = min(group.wordings.items(), key=lambda item: (-item[1], item[0]))[0]
-    return sorted(merged, key=lambda g: (-g.count, g.example))
+    return finished_groups(merged)
 
 
 def unanswered_messages(engine: sa.engine.Engine, days: int, now: datetime | None = None) -> list[tuple[str, str]]:

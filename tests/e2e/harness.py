@@ -102,19 +102,20 @@ class Assistant:
         assert self.stop() == 0, self.output()[-4000:]
         self.start()
 
+    def query(self, sql: str, **params: object) -> list:
+        """The rows of one SQL query on the assistant's database, read straight from it."""
+        engine = sa.create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return connection.execute(sa.text(sql), params).all()
+        finally:
+            engine.dispose()
+
     def events(self, sender: str) -> list[tuple[str, str | None]]:
         """(type, text) of each event stored for a conversation, read straight from Rasa's `events` table."""
         import json
 
-        engine = sa.create_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(
-                    sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
-                    {"s": sender},
-                ).all()
-        finally:
-            engine.dispose()
+        rows = self.query("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id", s=sender)
         return [(type_name, json.loads(data).get("text")) for type_name, data in rows]
 
 

@@ -26,25 +26,16 @@ pytestmark = pytest.mark.e2e
 WAIT = 60
 
 
-def query(assistant, sql: str, **params) -> list:
-    engine = sa.create_engine(assistant.database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(sa.text(sql), params).all()
-    finally:
-        engine.dispose()
-
-
 def stored_events(assistant, sender: str) -> list[tuple[int, str, str | None, dict]]:
     """(id, type, action name, data) of each row of Rasa's `events` table for `sender`, in order."""
-    rows = query(
-        assistant, "SELECT id, type_name, action_name, data FROM events WHERE sender_id = :s ORDER BY id", s=sender
+    rows = assistant.query(
+        "SELECT id, type_name, action_name, data FROM events WHERE sender_id = :s ORDER BY id", s=sender
     )
     return [(row.id, row.type_name, row.action_name, json.loads(row.data)) for row in rows]
 
 
 def feedback_rows(assistant, conversation_id: str) -> list:
-    return query(assistant, "SELECT rating, message_text FROM feedback WHERE conversation_id = :c", c=conversation_id)
+    return assistant.query("SELECT rating, message_text FROM feedback WHERE conversation_id = :c", c=conversation_id)
 
 
 def send_feedback(assistant, conversation_id: str, text: str) -> requests.Response:

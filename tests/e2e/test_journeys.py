@@ -27,15 +27,6 @@ class Visitor:
         return [r.get("text", "") for r in response.json()]
 
 
-def rows(assistant, query: str, **params) -> list:
-    engine = sa.create_engine(assistant.database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(sa.text(query), params).all()
-    finally:
-        engine.dispose()
-
-
 def asks(texts: list[str], slot: str) -> bool:
     return texts[-1] == prompt_for(slot).text
 
@@ -58,8 +49,7 @@ def test_newsletter_sign_up_is_stored_with_its_consent_and_delivered_once(assist
     texts = visitor.says("yes, I agree")
     assert "Thank you, Robin" in texts[0] and email in texts[0]
 
-    stored = rows(
-        assistant,
+    stored = assistant.query(
         "SELECT email, first_name, consent_text, conversation_id, channel FROM newsletter_records WHERE email = :e",
         e=email,
     )
@@ -72,14 +62,14 @@ def test_newsletter_sign_up_is_stored_with_its_consent_and_delivered_once(assist
 
     again = Visitor(assistant, "returning")
     assert "already signed up" in sign_up(again, email)[0]
-    assert len(rows(assistant, "SELECT id FROM newsletter_records WHERE email = :e", e=email)) == 1
+    assert len(assistant.query("SELECT id FROM newsletter_records WHERE email = :e", e=email)) == 1
 
 
 def test_declining_consent_stores_nothing(assistant):
     email = f"maybe-{uuid.uuid4().hex[:8]}@example.org"
     texts = sign_up(Visitor(assistant), email, consent="no thanks")
     assert "haven't signed you up" in texts[0]
-    assert rows(assistant, "SELECT id FROM newsletter_records WHERE email = :e", e=email) == []
+    assert assistant.query("SELECT id FROM newsletter_records WHERE email = :e", e=email) == []
 
 
 def test_a_question_mid_form_is_answered_then_the_form_asks_again(assistant):
@@ -111,7 +101,7 @@ def test_unsubscribe_is_recorded_and_delivered(assistant, webhooks):
     email = f"leaving-{uuid.uuid4().hex[:8]}@example.com"
     texts = Visitor(assistant).says(f"please unsubscribe {email} from your emails")
     assert texts[0].startswith("Done") and email in texts[0]
-    assert rows(assistant, "SELECT action FROM newsletter_records WHERE email = :e", e=email) == [("unsubscribe",)]
+    assert assistant.query("SELECT action FROM newsletter_records WHERE email = :e", e=email) == [("unsubscribe",)]
     delivered = wait_for(lambda: [r for r in webhooks.received if r[2].get("email") == email])
     assert [body["type"] for _, _, body in delivered] == ["newsletter.unsubscribe"]
 
@@ -129,8 +119,8 @@ def test_a_birthday_fundraiser_lead_reaches_the_events_team(assistant, webhooks,
     assert asks(visitor.says(email), "lead_event_date")  # the kind was named already
     assert visitor.says("sometime next spring") == [fundraising_content().message("thank_you")]
 
-    stored = rows(
-        assistant, "SELECT kind, team, name, details, conversation_id FROM enquiries WHERE email = :e", e=email
+    stored = assistant.query(
+        "SELECT kind, team, name, details, conversation_id FROM enquiries WHERE email = :e", e=email
     )
     assert [(r.kind, r.team, r.name, r.conversation_id) for r in stored] == [
         ("fundraiser", "events", "Dana Smith", visitor.sender)
@@ -153,7 +143,7 @@ def test_a_journalist_leaves_a_media_enquiry(assistant):
     assert asks(visitor.says("Friday at noon"), "media_question")
     texts = visitor.says("How has IJM's work in Cambodia changed since it began?")  # a question, yet the answer
     assert "someone from our team will follow up with you soon" in texts[0]
-    stored = rows(assistant, "SELECT kind, team, details FROM enquiries WHERE email = :e", e=email)
+    stored = assistant.query("SELECT kind, team, details FROM enquiries WHERE email = :e", e=email)
     assert [(r.kind, r.team) for r in stored] == [("media", "media")]
     assert json.loads(stored[0].details)["question"].startswith("How has IJM's work in Cambodia")
 
@@ -168,7 +158,7 @@ def test_talk_to_a_person_gives_contacts_and_takes_a_message(assistant):
     visitor.says(email)
     texts = visitor.says("I never got my tax receipt for last year")
     assert "donor care" in texts[0] and email in texts[0]
-    assert rows(assistant, "SELECT team FROM enquiries WHERE email = :e", e=email) == [("donor_care",)]
+    assert assistant.query("SELECT team FROM enquiries WHERE email = :e", e=email) == [("donor_care",)]
 
 
 def go_quiet_for(assistant, sender: str, seconds: float) -> None:
@@ -199,7 +189,7 @@ def test_a_form_left_unfinished_before_a_new_session_asks_its_questions_again(as
     assert asks(visitor.says(f"left-{uuid.uuid4().hex[:8]}@example.org"), "newsletter_first_name")
     go_quiet_for(assistant, visitor.sender, 2 * 3600)
     assert asks(visitor.says("I'd like to sign up for your newsletter"), "newsletter_email")
-    sessions = rows(
-        assistant, "SELECT id FROM events WHERE sender_id = :s AND type_name = 'session_started'", s=visitor.sender
+    sessions = assistant.query(
+        "SELECT id FROM events WHERE sender_id = :s AND type_name = 'session_started'", s=visitor.sender
     )
     assert len(sessions) == 2  # the new session really started

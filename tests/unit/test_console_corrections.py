@@ -20,6 +20,8 @@ from bot.console.corrections import (
     UnansweredGroup,
     correction_form_html,
     domain_intents,
+    exact_groups,
+    finished_groups,
     group_unanswered,
     normalise,
     record_correction,
@@ -233,32 +235,21 @@ def test_recording_refuses_an_unknown_intent_without_touching_the_database(tmp_p
 
 
 def reference_group_unanswered(messages: list[tuple[str, str]]) -> list[UnansweredGroup]:
-    """The first, all-pairs grouping (quadratic: too slow for the page), kept as the definition of the result."""
+    """The first, all-pairs merge (quadratic: too slow for the page), kept as the definition of the result (the
+    exact grouping before it and the choice of examples after it are the shared steps)."""
 
     def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
         return len(a & b) / len(a | b) if a or b else 1.0
 
-    exact: dict[str, UnansweredGroup] = {}
-    for conversation_id, text in messages:
-        key = normalise(text) or text.strip().lower()
-        if not key:
-            continue
-        group = exact.get(key)
-        if group is None:
-            group = exact[key] = UnansweredGroup(text, 0, conversation_id, frozenset(key.split()))
-        group.count += 1
-        group.wordings[text] += 1
     merged: list[UnansweredGroup] = []
-    for _key, group in sorted(exact.items(), key=lambda item: (-item[1].count, item[0])):
+    for group in exact_groups(messages):
         home = next((m for m in merged if jaccard(m.tokens, group.tokens) >= SIMILARITY), None)
         if home is None:
             merged.append(UnansweredGroup(group.example, 0, group.conversation_id, group.tokens))
             home = merged[-1]
         home.count += group.count
         home.wordings.update(group.wordings)
-    for group in merged:
-        group.example = min(group.wordings.items(), key=lambda item: (-item[1], item[0]))[0]
-    return sorted(merged, key=lambda g: (-g.count, g.example))
+    return finished_groups(merged)
 
 
 def random_messages(seed: int, count: int, vocabulary: int) -> list[tuple[str, str]]:
