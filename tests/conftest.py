@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_ARTICLE = ROOT.parent / "shared" / "source" / "ijm-canada-25-years.txt"
+SOURCE_ARTICLE = ROOT / "bot" / "content" / "source" / "ijm-canada-25-years.txt"
 
 
 @pytest.fixture(scope="session")
