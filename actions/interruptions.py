@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import ActionListCapabilities, ActionOutOfScopeTopics
 from actions.donate import ActionAnswerMatching, ActionDonate
 from actions.knowledge import ActionAnswerFact, ActionTellMore
+from actions.safety import ActionReportInfo
 from actions.unknown import ActionAnswerUnknownFact
 from bot.settings import Settings
 from bot.supporters.replies import Reply, contact_replies, fundraising_replies, media_intro
@@ -36,6 +37,8 @@ KNOWLEDGE_INTENTS = (
 ACTIONS_BY_INTENT: dict[str, type[Action]] = {
     **{intent: ActionAnswerFact for intent in KNOWLEDGE_INTENTS},
     "ask_more": ActionTellMore,
+    "ask_followup": ActionAnswerFact,
+    "ask_where_to_report": ActionReportInfo,
     "ask_ijm_unknown": ActionAnswerUnknownFact,
     "ask_capabilities": ActionListCapabilities,
     "out_of_scope": ActionOutOfScopeTopics,

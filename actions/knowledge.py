@@ -1,7 +1,10 @@
-"""Answers about IJM's history and impact, from bot/content/facts.yml (grounded in the 25-years article).
+"""Answers about IJM's history and impact: one fact card of bot/content/facts.yml per answer.
 
-A question picks a topic by its intent, or, for "what happened in Cambodia / in 2010 / at the brick kiln?",
-by the place, year or event it names. The topic is remembered, so "tell me more" continues it.
+Which card: a button names it (entity `card`); otherwise the NLU's verdict (`fact_card` in the parse data,
+bot/nlu/card_matcher.py). When that verdict is unsure, a place, year or event the question names narrows it to
+that topic; with nothing to narrow it, the visitor is asked "Did you mean …?" with the likeliest cards as buttons.
+A follow-up ("how old were they?", intent ask_followup) is answered from the topic of the card answered last.
+"tell me more" walks the topic's cards in order.
 """
 
 from __future__ import annotations
@@ -13,73 +16,134 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.content.facts import Facts, Topic, facts
+from bot.content.facts import Card, Facts, Topic, facts
+from bot.content.safety import safety_content
 
 TOPIC_SLOT = "fact_topic"
-MORE_GIVEN_SLOT = "fact_more_given"
+CARD_SLOT = "fact_card"
+FOLLOW_UP_INTENT = "ask_followup"
+DID_YOU_MEAN = 3
 
 
-def topic_payload(topic: Topic) -> str:
-    """A button payload that asks for exactly this topic, whatever the model would make of free text."""
-    if topic.intents:
-        return f"/{topic.intents[0]}"
-    for entity, values in (("place", topic.places), ("event", topic.events), ("year", topic.years)):
-        if values:
-            return "/ask_event" + json.dumps({entity: str(values[0])})
-    raise ValueError(f"topic {topic.key} can be asked for neither by intent nor by entity")
+def card_payload(content: Facts, card: Card) -> str:
+    """A button payload that asks for exactly this card, whatever the model would make of free text."""
+    return f"/{content.topic_of(card).intent}" + json.dumps({"card": card.key})
 
 
-def topic_buttons(topics: list[Topic]) -> list[dict[str, str]]:
-    return [{"title": topic.title, "payload": topic_payload(topic)} for topic in topics]
+def topic_payload(topic: Topic, content: Facts | None = None) -> str:
+    content = content or facts()
+    return card_payload(content, content.summary(topic))
+
+
+def topic_buttons(topics: list[Topic], content: Facts | None = None) -> list[dict[str, str]]:
+    content = content or facts()
+    return [{"title": topic.title, "payload": topic_payload(topic, content)} for topic in topics]
 
 
 def send_topic_menu(dispatcher: CollectingDispatcher, content: Facts, message_key: str, topics: list[Topic]) -> None:
-    dispatcher.utter_message(text=content.message(message_key), buttons=topic_buttons(topics))
+    dispatcher.utter_message(text=content.message(message_key), buttons=topic_buttons(topics, content))
+
+
+def ranked_cards(content: Facts, tracker: Tracker) -> list[Card]:
+    """The fact cards of the NLU's ranking, best first (other retrieval labels left out)."""
+    ranking = (tracker.latest_message.get(CARD_SLOT) or {}).get("ranking") or []
+    cards = [content.card_for_label(entry.get("label")) for entry in ranking if isinstance(entry, dict)]
+    return [card for card in cards if card is not None]
+
+
+def answer_card(dispatcher: CollectingDispatcher, tracker: Tracker, content: Facts, card: Card) -> list[EventType]:
+    text = card.answer
+    safety = safety_content()
+    if safety.mentions_topic(tracker.latest_message.get("text") or ""):
+        text = f"{text}\n\n{safety.topic_line}"
+    dispatcher.utter_message(
+        text=f"{text}\n\n{content.read_more_line()}",
+        buttons=[{"title": content.more_button, "payload": "/ask_more"}],
+    )
+    return [SlotSet(TOPIC_SLOT, card.topic), SlotSet(CARD_SLOT, card.key)]
+
+
+def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
+    """For "how old were they?": the best-ranked card of the last card's topic, else the last card itself."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    if last is None:
+        return None
+    family = set(content.topic_of(last).cards)
+    return next((card for card in ranked_cards(content, tracker) if card.key in family), last)
 
 
 class ActionAnswerFact(Action):
-    """Answer a question about IJM's history or impact with its topic's short answer."""
+    """Answer a question about IJM's history or impact with the card that answers it."""
 
     def name(self) -> str:
         return "action_answer_fact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         content = facts()
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
-        topic = content.for_intent(intent) or content.for_entities(
-            entities["place"], entities["year"], entities["event"]
-        )
-        if topic is None:
-            named_something = any(entities.values())
-            menu = content.topics_with_entities() if named_something else list(content.topics.values())
-            send_topic_menu(dispatcher, content, "unknown_place_or_year" if named_something else "pick_a_topic", menu)
+        message = tracker.latest_message
+        intent = (message.get("intent") or {}).get("name")
+        named = content.card(next(iter(tracker.get_latest_entity_values("card")), None))
+        if named is not None:
+            return answer_card(dispatcher, tracker, content, named)
+        if intent == FOLLOW_UP_INTENT:
+            card = follow_up_card(content, tracker)
+            if card is None:
+                send_topic_menu(dispatcher, content, "follow_up_without_context", list(content.topics.values()))
+                return []
+            return answer_card(dispatcher, tracker, content, card)
+
+        years = list(tracker.get_latest_entity_values("year"))
+        if years and all(content.for_entities([], [year], []) is None for year in years):
+            send_topic_menu(dispatcher, content, "unknown_place_or_year", content.topics_with_entities())
             return []
-        dispatcher.utter_message(
-            text=f"{topic.answer}\n\n{content.read_more_line()}",
-            buttons=[{"title": content.more_button, "payload": "/ask_more"}],
-        )
-        return [SlotSet(TOPIC_SLOT, topic.key), SlotSet(MORE_GIVEN_SLOT, False)]
+        ranked = ranked_cards(content, tracker)
+        unsure = bool((message.get(CARD_SLOT) or {}).get("unsure", True))
+        if ranked and not unsure:
+            return answer_card(dispatcher, tracker, content, ranked[0])
+        entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
+        by_entity = content.for_entities(entities["place"], entities["year"], entities["event"])
+        if by_entity is not None:
+            topic = content.topic_of(by_entity)
+            within = next((card for card in ranked if card.topic == topic.key), by_entity)
+            return answer_card(dispatcher, tracker, content, within)
+        if len(ranked) >= 2:
+            choices = list(dict.fromkeys(ranked))[:DID_YOU_MEAN]
+            dispatcher.utter_message(
+                text=content.message("did_you_mean"),
+                buttons=[{"title": card.title, "payload": card_payload(content, card)} for card in choices],
+            )
+            return []
+        topic = content.for_intent(intent)
+        if topic is not None:
+            return answer_card(dispatcher, tracker, content, content.summary(topic))
+        named_something = any(entities.values())
+        menu = content.topics_with_entities() if named_something else list(content.topics.values())
+        send_topic_menu(dispatcher, content, "unknown_place_or_year" if named_something else "pick_a_topic", menu)
+        return []
 
 
 class ActionTellMore(Action):
-    """Continue the last topic: its `more` text once, then the article and the other topics."""
+    """Continue the last topic: its next card, then the article and the other topics."""
 
     def name(self) -> str:
         return "action_tell_more"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         content = facts()
-        topic = content.topic(tracker.get_slot(TOPIC_SLOT))
-        if topic is None:
-            send_topic_menu(dispatcher, content, "pick_a_topic", list(content.topics.values()))
-            return []
-        if tracker.get_slot(MORE_GIVEN_SLOT):
+        last = content.card(tracker.get_slot(CARD_SLOT))
+        if last is None:
+            topic = content.topic(tracker.get_slot(TOPIC_SLOT))
+            if topic is None:
+                send_topic_menu(dispatcher, content, "pick_a_topic", list(content.topics.values()))
+                return []
+            return answer_card(dispatcher, tracker, content, content.summary(topic))
+        following = content.next_card(last)
+        if following is None:
+            topic = content.topic_of(last)
             others = [t for t in content.topics.values() if t.key != topic.key]
             dispatcher.utter_message(
                 text=content.message("nothing_more", title=topic.title, url=content.article_url),
-                buttons=topic_buttons(others),
+                buttons=topic_buttons(others, content),
             )
             return []
-        dispatcher.utter_message(text=f"{topic.more}\n\n{content.read_more_line()}")
-        return [SlotSet(MORE_GIVEN_SLOT, True)]
+        return answer_card(dispatcher, tracker, content, following)

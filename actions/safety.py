@@ -1,14 +1,29 @@
-"""The safety answer: real help, at once, for anyone who discloses danger or exploitation."""
+"""The safety answer: real help, at once, for anyone who discloses danger or exploitation; careful answers to
+the questions that follow it; and the numbers as information for a general "how do I report…?".
+
+The answer never asks for details of the abuse. Which tier of the NLU recognised the disclosure (the model, the
+phrase net or both: bot/nlu/safety_override.py) is kept in the `safety_tier` slot, so the console can show it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.content.safety import safety_answer
+from bot.content.safety import safety_content
+
+SAFETY_TIER_SLOT = "safety_tier"
+FOLLOW_UP_INTENT = "safety_followup"
+
+
+def follow_up_key(tracker: Tracker) -> str | None:
+    """The follow-up question's key (`safety_followup/<key>`), from the card matcher's ranking."""
+    ranking = (tracker.latest_message.get("fact_card") or {}).get("ranking") or []
+    prefix = FOLLOW_UP_INTENT + "/"
+    return next((e["label"][len(prefix) :] for e in ranking if str(e.get("label", "")).startswith(prefix)), None)
 
 
 class ActionSafetyHelp(Action):
@@ -16,7 +31,23 @@ class ActionSafetyHelp(Action):
         return "action_safety_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        answer = safety_answer()
-        dispatcher.utter_message(text=answer.message)
-        dispatcher.utter_message(text=answer.follow_up)
+        content = safety_content()
+        message = tracker.latest_message
+        if (message.get("intent") or {}).get("name") == FOLLOW_UP_INTENT:
+            dispatcher.utter_message(text=content.follow_up(follow_up_key(tracker)))
+            return []
+        dispatcher.utter_message(text=content.answer.message)
+        dispatcher.utter_message(text=content.answer.follow_up)
+        tier = (message.get("safety") or {}).get("tier") or "direct"  # "direct": a button or payload
+        return [SlotSet(SAFETY_TIER_SLOT, tier)]
+
+
+class ActionReportInfo(Action):
+    """ "How do I report trafficking?": the numbers, as information."""
+
+    def name(self) -> str:
+        return "action_report_info"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text=safety_content().report_info)
         return []

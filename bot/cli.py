@@ -196,9 +196,13 @@ def command_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
     results = run_evaluation(settings.model_dir, baseline=args.baseline)
     print((REPORT_DIR / "nlu-evaluation.md").read_text(encoding="utf-8"), flush=True)
+    problems = results[0].failures(Thresholds()) if args.check else []
+    if not args.no_replies:
+        from bot.reply_evaluation import run_reply_evaluation
+
+        problems += run_reply_evaluation(REPORT_DIR, check=args.check)
     if not args.check:
         return 0
-    problems = results[0].failures(Thresholds())
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr, flush=True)
     return 1 if problems else 0
@@ -347,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="test the model on the held-out NLU file; report to reports/")
     evaluate.add_argument("--baseline", action="store_true", help="also train and test Rasa's stock config")
     evaluate.add_argument("--check", action="store_true", help="exit 1 unless the quality goals hold")
+    evaluate.add_argument(
+        "--no-replies", action="store_true", help="skip playing the held-out visitor questions to the running assistant"
+    )
     evaluate.set_defaults(handler=command_evaluate)
     outbox = commands.add_parser("outbox", help="list deliveries waiting or refused (records for webhooks and e-mail)")
     outbox.add_argument("--all", action="store_true", help="include the deliveries already sent")

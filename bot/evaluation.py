@@ -50,6 +50,7 @@ class Evaluation:
     texts: list[str]
     held_out: Path = HELD_OUT
     per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
+    safety: list = field(default_factory=list)  # SafetyScore of every model and corpus, set by run_evaluation
 
     @property
     def accuracy(self) -> float:
@@ -79,6 +80,11 @@ class Evaluation:
         if self.out_of_scope["recall"] < limits.out_of_scope_recall:
             problems.append(f"out-of-scope recall {self.out_of_scope['recall']:.3f} < {limits.out_of_scope_recall}")
         problems.extend(f"safety message not recognised: {text!r}" for text in self.missed_safety())
+        for score in self.safety:
+            if score.corpus == SAFETY_CORPUS and score.label == "ours":
+                problems.extend(f"safety corpus: disclosure missed: {text!r}" for text in score.missed())
+                problems.extend(f"safety corpus: non-disclosure got the safety answer: {text!r}"
+                                for text in score.misfires("together"))  # fmt: skip
         return problems
 
 
@@ -101,6 +107,11 @@ def load_held_out(path: Path = HELD_OUT) -> list[tuple[str, str]]:
 
 
 def parse_all(model: Path, texts: list[str]) -> list[str]:
+    return [parsed["intent"]["name"] for parsed in parse_full(model, texts)]
+
+
+def parse_full(model: Path, texts: list[str]) -> list[dict]:
+    """The whole parse data of each text (intent, safety verdict, fact card…) from the model's NLU."""
     import logging
 
     from rasa.core.agent import Agent
@@ -110,8 +121,8 @@ def parse_all(model: Path, texts: list[str]) -> list[str]:
     logging.getLogger("rasa").setLevel(logging.WARNING)
     agent = Agent.load(str(model))
 
-    async def parse() -> list[str]:
-        return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
+    async def parse() -> list[dict]:
+        return [await agent.parse_message(text) for text in texts]
 
     return asyncio.run(parse())
 
@@ -124,6 +135,75 @@ def evaluate(model: Path, label: str, held_out: Path = HELD_OUT) -> Evaluation:
     result = Evaluation(label=label, model=model, gold=gold, predicted=predicted, texts=texts, held_out=held_out)
     result.per_intent = _per_intent(gold, predicted)
     return result
+
+
+SAFETY_CORPUS = PROJECT_ROOT / "tests" / "nlu" / "safety_corpus.yml"
+# Written apart like the corpus and never read while tuning: its misses and misfires are not printed.
+SAFETY_UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "safety_unseen.yml"
+
+
+@dataclass
+class SafetyScore:
+    """How a model's NLU does on a safety corpus: disclosures that reach `disclose_danger`, and non-disclosures
+    (article sentences, history questions with the same words, supporters' messages) that wrongly do, for the
+    model alone, the phrase net alone and both together (what the assistant does)."""
+
+    label: str
+    corpus: Path
+    disclosures: list[str]
+    non_disclosures: list[str]
+    fired: dict[str, list[bool]]  # "model" / "net" / "together" -> one verdict per disclosure, then non-disclosure
+
+    def caught(self, tier: str) -> int:
+        return sum(self.fired[tier][: len(self.disclosures)])
+
+    def misfires(self, tier: str) -> list[str]:
+        verdicts = self.fired[tier][len(self.disclosures) :]
+        return [text for text, fired in zip(self.non_disclosures, verdicts, strict=True) if fired]
+
+    def missed(self, tier: str = "together") -> list[str]:
+        verdicts = self.fired[tier][: len(self.disclosures)]
+        return [text for text, fired in zip(self.disclosures, verdicts, strict=True) if not fired]
+
+
+def load_safety_corpus(path: Path) -> tuple[list[str], list[str]]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [e["text"] for e in data["disclosures"]], [e["text"] for e in data["non_disclosures"]]
+
+
+def score_safety(model: Path, label: str, corpus: Path) -> SafetyScore:
+    disclosures, others = load_safety_corpus(corpus)
+    parsed = parse_full(model, disclosures + others)
+    together = [p["intent"]["name"] == SAFETY for p in parsed]
+    model_alone = [
+        bool((p.get("safety") or {}).get("model")) if "safety" in p else t
+        for p, t in zip(parsed, together, strict=True)
+    ]
+    net = [bool((p.get("safety") or {}).get("net")) for p in parsed]
+    return SafetyScore(label, corpus, disclosures, others, {"model": model_alone, "net": net, "together": together})
+
+
+def safety_markdown(scores: list[SafetyScore]) -> str:
+    lines = ["## Safety corpus", "",
+             "Disclosures that get the safety answer, and non-disclosures that wrongly get it. The stock model has",
+             "no phrase net: its figures are the model alone.", "",
+             "| | corpus | disclosures caught | non-disclosures misfired |", "|---|---|---|---|"]  # fmt: skip
+    for score in scores:
+        tiers = ("model", "net", "together") if any(score.fired["net"]) or "stock" not in score.label else ("together",)
+        for tier in tiers:
+            lines.append(
+                f"| {score.label}, {tier} | `{score.corpus.name}` | {score.caught(tier)}/{len(score.disclosures)} | "
+                f"{len(score.misfires(tier))}/{len(score.non_disclosures)} |"
+            )
+    tuning = [s for s in scores if s.corpus == SAFETY_CORPUS and "stock" not in s.label]
+    for score in tuning:
+        lines += ["", f"Missed on the tuning corpus ({score.label}):", ""]
+        lines += [f"- {text!r}" for text in score.missed()] or ["- none"]
+        lines += ["", f"Misfired on the tuning corpus ({score.label}):", ""]
+        lines += [f"- {text!r}" for text in score.misfires("together")] or ["- none"]
+    return "\n".join(lines) + "\n"
 
 
 def stock_config() -> Path:
@@ -237,8 +317,19 @@ def run_evaluation(model_dir: Path, baseline: bool, report_dir: Path = REPORT_DI
         results.append(evaluate(model, "ours, unseen file", UNSEEN))
         if stock:
             results.append(evaluate(stock, "stock, unseen file", UNSEEN))
+    safety = [score_safety(model, "ours", SAFETY_CORPUS)]
+    if SAFETY_UNSEEN.exists():
+        safety.append(score_safety(model, "ours, unseen", SAFETY_UNSEEN))
+    if stock:
+        safety += [score_safety(stock, "stock", SAFETY_CORPUS)]
+        if SAFETY_UNSEEN.exists():
+            safety.append(score_safety(stock, "stock, unseen", SAFETY_UNSEEN))
+    for result in results:
+        result.safety = safety
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "nlu-evaluation.md").write_text(markdown_report(results), encoding="utf-8")
+    (report_dir / "nlu-evaluation.md").write_text(
+        markdown_report(results) + "\n" + safety_markdown(safety), encoding="utf-8"
+    )
     for result in results:
         slug = result.label.replace(", ", "-").replace(" ", "-")
         confusion_png(result, report_dir / f"confusion-{slug}.png")

@@ -2,7 +2,9 @@
 
 A model is named after a fingerprint of everything training reads (config, domain, training data, the Rasa
 version), so an unchanged project finds its model in `models/` and is not retrained, and a changed one
-never runs with a stale model. Content in bot/content/ is not part of it: editing it needs no retraining.
+never runs with a stale model. Content in bot/content/ is not part of it: editing it needs no retraining, except
+adding, removing or renaming a fact card or a safety follow-up, since each is a retrieval intent of its own (its
+key is part of the fingerprint; bot/nlu/card_responses.py).
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def fingerprint(root: Path = PROJECT_ROOT, inputs: tuple[str, ...] = TRAINING_IN
     for path in _training_files(root, inputs):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
+    if "data" in inputs:
+        from bot.nlu.card_responses import retrieval_responses
+
+        digest.update("\n".join(sorted(retrieval_responses())).encode())
     return digest.hexdigest()[:16]
 
 

@@ -42,6 +42,8 @@ input[type=checkbox]{{width:auto}} form.inline{{display:inline}} form.inline but
 .outcomes{{list-style:none;padding:0;margin:.2rem 0}}
 .outcomes li{{display:inline-block;background:#e6eef7;border-radius:1rem;padding:.1rem .7rem;margin:.1rem .2rem 0 0}}
 .outcomes li.feedback_down{{background:#fbe4e4}}
+.badge{{display:inline-block;border-radius:1rem;padding:.05rem .6rem;margin-left:.4rem;font-size:.85em}}
+.badge.safety{{background:#fff0d6;color:#6b3d00;border:1px solid #c98a2b}}
 </style></head><body>{body}</body></html>"""
     return response.html(html, status=status, headers={"Content-Security-Policy": CONSOLE_POLICY})
 

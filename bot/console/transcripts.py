@@ -53,6 +53,8 @@ class Turn:
     intent: str | None = None
     confidence: float | None = None
     entities: list[str] = field(default_factory=list)
+    # Which NLU tier read the message as a disclosure of danger: model, net or model+net (None: neither).
+    safety_tier: str | None = None
     replies: list[str] = field(default_factory=list)
     # Actions run and slots set, shown folded away.
     steps: list[str] = field(default_factory=list)
@@ -72,6 +74,12 @@ def attach_activity(turns: list[Turn], activities: list[Activity]) -> None:
     starts = [turn.at for turn in turns]
     for activity in activities:
         turns[max(0, bisect_right(starts, activity.at) - 1)].activity.append(activity)
+
+
+def _safety_tier(parse: dict) -> str | None:
+    safety = parse.get("safety")
+    tier = safety.get("tier") if isinstance(safety, dict) else None
+    return str(tier) if tier else None
 
 
 def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn] | None:
@@ -103,6 +111,7 @@ def load_transcript(engine: sa.engine.Engine, conversation_id: str) -> list[Turn
                     intent=intent.get("name"),
                     confidence=intent.get("confidence"),
                     entities=[f"{e.get('entity')}={e.get('value')}" for e in parse.get("entities") or []],
+                    safety_tier=_safety_tier(parse),
                 )
             )
             if intent.get("name") == FALLBACK_INTENT:

@@ -117,14 +117,33 @@ def _review_html(conversation_id: str, review, csrf: str) -> str:
 <button type="submit">Add</button></form></section>"""
 
 
+# Which tier of bot/nlu/safety_override.py recognised a disclosure, as staff read it.
+SAFETY_TIER_LABELS = {
+    "model": "by the model",
+    "net": "by the phrase net",
+    "model+net": "by the model and the phrase net",
+}
+# A conversation with the safety answer shows no text in the list: staff open it deliberately.
+SAFETY_PREVIEW = "Safety conversation: open to read"
+SAFETY_BADGE = ' <span class="badge safety">safety</span>'
+
+
+def list_preview(row: dict, shown) -> str:
+    if "safety" in row["outcomes"]:
+        return SAFETY_PREVIEW
+    return shown(row["first_message"])[:120] or "(no message)"
+
+
 def _turn_html(turn: Turn, shown) -> str:
     parts = ['<section class="turn">']
     if turn.text is not None:
         confidence = f" {turn.confidence:.2f}" if isinstance(turn.confidence, (int, float)) else ""
         entities = f" · {escape(shown(', '.join(turn.entities)))}" if turn.entities else ""
+        tier_label = SAFETY_TIER_LABELS.get(turn.safety_tier or "", turn.safety_tier or "")
+        tier = f' <span class="badge safety">disclosure · {escape(tier_label)}</span>' if turn.safety_tier else ""
         parts.append(
             f"<p><strong>Visitor</strong> <small>{turn.at:%Y-%m-%d %H:%M:%S} · "
-            f"{escape(turn.intent or '?')}{confidence}{entities}</small><br>{escape(shown(turn.text))}</p>"
+            f"{escape(turn.intent or '?')}{confidence}{entities}</small>{tier}<br>{escape(shown(turn.text))}</p>"
         )
     for reply in turn.replies:
         parts.append(f"<p><strong>Assistant</strong><br>{escape(shown(reply)).replace(chr(10), '<br>')}</p>")
@@ -239,7 +258,8 @@ def console_blueprint(secure_cookies: bool) -> Blueprint:
         lines = "".join(
             f"<tr><td>{row['started']:%Y-%m-%d %H:%M}</td><td>{row['messages']}</td>"
             f'<td><a href="/console/conversations/{quote(row["id"], safe="")}">'
-            f"{escape(shown(row['first_message'])[:120] or '(no message)')}</a></td>"
+            f"{escape(list_preview(row, shown))}</a>"
+            f"{SAFETY_BADGE if 'safety' in row['outcomes'] else ''}</td>"
             f"<td>{escape(STATUS_LABELS.get(row['status'], row['status']))}</td>"
             f"<td>{escape(', '.join(row['tags']))}</td>"
             f"<td>{escape(', '.join(OUTCOME_LABELS[o] for o in row['outcomes']))}</td></tr>"
@@ -402,7 +422,12 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
         rows = await in_thread(list_conversations, engine(request), filters, page, True)
         rows, more_pages = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
         items = [
-            {**row, "started": row["started"].isoformat(), "first_message": shown(row["first_message"])} for row in rows
+            {
+                **row,
+                "started": row["started"].isoformat(),
+                "first_message": None if "safety" in row["outcomes"] else shown(row["first_message"]),
+            }
+            for row in rows
         ]
         return response.json({"page": page, "page_size": PAGE_SIZE, "has_more": more_pages, "conversations": items})
 
@@ -429,6 +454,7 @@ clicks, feedback) are deleted for good. This is recorded in the audit log.</p>
                         "replies": [shown(reply) for reply in turn.replies],
                         "steps": [shown(step) for step in turn.steps],
                         "outcomes": turn.outcomes,
+                        "safety_tier": turn.safety_tier,
                         "activity": [
                             {"at": a.at.isoformat(), "kind": a.kind, "label": shown(a.label)} for a in turn.activity
                         ],

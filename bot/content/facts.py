@@ -1,4 +1,10 @@
-"""Typed access to `facts.yml`: the topics of IJM's history and impact, and how a question picks one."""
+"""Typed access to `facts.yml`: IJM's history and impact as fact cards, grouped in topics.
+
+A card answers one fact of the 25-years article and quotes the passages it rests on; a topic groups cards for
+menus and "tell me more" (its first card is its summary). A card is trained as the retrieval intent
+`<topic intent>/<card key>` (data/nlu/knowledge/<topic>.yml); topics without an intent of their own (places)
+are asked through `ask_event` with a place, year or event entity.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,35 @@ from pathlib import Path
 
 from bot.content import CONTENT_DIR, ContentError, load
 
+EVENT_INTENT = "ask_event"
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    topic: str
+    title: str
+    answer: str
+    passages: tuple[str, ...]
+    places: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    events: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class Topic:
     key: str
     title: str
-    answer: str
-    more: str
-    passages: tuple[str, ...]
+    cards: tuple[str, ...]
     intents: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     events: tuple[str, ...] = ()
+
+    @property
+    def intent(self) -> str:
+        """The intent its questions are trained under (retrieval intent `<intent>/<card>`)."""
+        return self.intents[0] if self.intents else EVENT_INTENT
 
 
 @dataclass(frozen=True)
@@ -29,21 +52,52 @@ class Facts:
     more_button: str
     messages: dict[str, str]
     topics: dict[str, Topic]
+    cards: dict[str, Card]
 
     def topic(self, key: str | None) -> Topic | None:
         return self.topics.get(key) if key else None
 
+    def card(self, key: str | None) -> Card | None:
+        return self.cards.get(key) if key else None
+
+    def summary(self, topic: Topic) -> Card:
+        return self.cards[topic.cards[0]]
+
+    def topic_of(self, card: Card) -> Topic:
+        return self.topics[card.topic]
+
+    def label(self, card: Card) -> str:
+        """The card's retrieval intent, as the NLU names it."""
+        return f"{self.topic_of(card).intent}/{card.key}"
+
+    def card_for_label(self, label: str | None) -> Card | None:
+        """The card a retrieval label (`ask_founder/founder_career`) stands for, if it is a fact card."""
+        if not label or "/" not in label:
+            return None
+        card = self.cards.get(label.split("/", 1)[1])
+        return card if card is not None and self.label(card) == label else None
+
     def for_intent(self, intent: str | None) -> Topic | None:
         return next((t for t in self.topics.values() if intent in t.intents), None)
 
-    def for_entities(self, places: list[str], years: list[str], events: list[str]) -> Topic | None:
-        """The topic a named event, else a place, else a year points to (most specific first)."""
+    def for_entities(self, places: list[str], years: list[str], events: list[str]) -> Card | None:
+        """The card a named event, else a place, else a year points to (most specific first): a card that names
+        the value itself, else the summary of the topic that does."""
         for values, field in ((events, "events"), (places, "places"), (years, "years")):
             for value in values:
+                for card in self.cards.values():
+                    if _matches(value, getattr(card, field)):
+                        return card
                 for topic in self.topics.values():
                     if _matches(value, getattr(topic, field)):
-                        return topic
+                        return self.summary(topic)
         return None
+
+    def next_card(self, card: Card) -> Card | None:
+        """The card after this one in its topic ("tell me more"), None after the last."""
+        order = self.topic_of(card).cards
+        position = order.index(card.key)
+        return self.cards[order[position + 1]] if position + 1 < len(order) else None
 
     def message(self, key: str, **values: str) -> str:
         try:
@@ -78,9 +132,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             key: Topic(
                 key=key,
                 title=str(entry["title"]),
-                answer=str(entry["answer"]).strip(),
-                more=str(entry["more"]).strip(),
-                passages=tuple(str(p) for p in entry["passages"]),
+                cards=tuple(str(c) for c in entry["cards"]),
                 intents=_strings(entry, "intents"),
                 places=_strings(entry, "places"),
                 years=tuple(int(y) for y in _strings(entry, "years")),
@@ -88,6 +140,23 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             )
             for key, entry in data["topics"].items()
         }
+        owner = {card: topic.key for topic in topics.values() for card in topic.cards}
+        cards = {
+            key: Card(
+                key=key,
+                topic=owner[key],
+                title=str(entry["title"]),
+                answer=" ".join(str(entry["answer"]).split()),
+                passages=tuple(str(p) for p in entry["passages"]),
+                places=_strings(entry, "places"),
+                years=tuple(int(y) for y in _strings(entry, "years")),
+                events=_strings(entry, "events"),
+            )
+            for key, entry in data["cards"].items()
+        }
+        missing = [c for topic in topics.values() for c in topic.cards if c not in cards]
+        if missing or not all(t.cards for t in topics.values()):
+            raise ContentError(f"facts.yml: topics list cards that do not exist or no cards: {missing}")
         return Facts(
             article_title=str(article["title"]),
             article_url=str(article["url"]),
@@ -95,6 +164,9 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             more_button=str(data["more_button"]),
             messages={str(k): str(v).strip() for k, v in data["messages"].items()},
             topics=topics,
+            cards=cards,
         )
     except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, ContentError):
+            raise
         raise ContentError(f"facts.yml is missing or has a malformed entry: {error}") from None

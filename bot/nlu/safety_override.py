@@ -1,15 +1,25 @@
-"""A deterministic safety net after the statistical classifier.
+"""The last word on safety in the NLU pipeline: a disclosure of danger always reaches `disclose_danger`.
 
-A message that discloses danger must get the safety answer even when the model is unsure or wrong about it
-(a missed disclosure costs far more than a needless one). Phrases that only a disclosure uses, listed in
-config.yml, set the intent to `disclose_danger` with full confidence. They are anchored on a person ("I",
-"my sister", "someone", "they") so that questions about IJM's work ("does IJM fight forced labour?") keep
-their own answer.
+Two tiers decide, and the message records which fired (`safety` in the parse data, shown in the console):
+
+- **model**: the trained classifier reads the message as a disclosure. It wins over every other reading that a
+  plea for help can look like ("stop them please…", "hi i need help they won't let me go", "no one lets me
+  leave"): when the top intent is one of `plea_intents` (stop, greet, deny, thank, the fallback…) and the model
+  still gives `disclose_danger` at least `plea_min_confidence`, the message is a disclosure.
+- **net**: a recall net of phrases for what the model misses. A phrase only counts with a person ("I", "me",
+  "my", "we", "someone I know", French "je", "mon"…) within `person_window` characters of it, so that questions
+  about IJM's work full of the same words ("were the girls kept in a brothel?", "workers being held in captivity
+  at a brick kiln") keep their own answer.
+
+A missed disclosure costs far more than a needless safety answer; both are measured on the safety corpus
+(`ijm-bot evaluate`, tests/nlu/safety_corpus.yml).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -20,13 +30,39 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 
 INTENT_RANKING_KEY = "intent_ranking"
+# The parse-data key that says which tier fired: {"tier": "model" | "net" | "model+net", ...}.
+SAFETY_KEY = "safety"
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    model: bool
+    net: bool
+    model_confidence: float
+
+    @property
+    def tier(self) -> str | None:
+        return "+".join(name for name, fired in (("model", self.model), ("net", self.net)) if fired) or None
+
+
+def normalise(text: str) -> str:
+    """Lower case, curly quotes straightened, accents kept (French patterns spell them out or allow both)."""
+    return unicodedata.normalize("NFC", text).replace("’", "'").replace("‘", "'").casefold()
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyOverride(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"intent": "disclose_danger", "patterns": []}
+        return {
+            "intent": "disclose_danger",
+            "patterns": [],
+            "person": r"\b(i|me|my|we|us|our)\b",
+            "person_window": 60,
+            "person_ignore": None,
+            "plea_intents": [],
+            "plea_min_confidence": 0.2,
+        }
 
     @classmethod
     def create(
@@ -39,20 +75,58 @@ class SafetyOverride(GraphComponent):
         return cls(config)
 
     def __init__(self, config: dict[str, Any]) -> None:
+        config = {**self.get_default_config(), **config}
         self.intent = config["intent"]
         self.patterns = [re.compile(p, re.IGNORECASE) for p in config["patterns"]]
+        self.person = re.compile(config["person"], re.IGNORECASE)
+        self.window = int(config["person_window"])
+        # A person who only reports or studies ("I read that…", "my class is studying…") is not one in danger.
+        self.person_ignore = re.compile(config["person_ignore"], re.IGNORECASE) if config["person_ignore"] else None
+        self.plea_intents = frozenset(config["plea_intents"])
+        self.plea_min_confidence = float(config["plea_min_confidence"])
 
-    def matches(self, text: str) -> bool:
-        normalised = text.replace("’", "'")
-        return any(pattern.search(normalised) for pattern in self.patterns)
+    def net_matches(self, text: str) -> bool:
+        """A danger phrase with a person near it."""
+        normalised = normalise(text)
+        if self.person_ignore is not None:
+            normalised = self.person_ignore.sub(lambda m: " " * len(m.group(0)), normalised)
+        for pattern in self.patterns:
+            for match in pattern.finditer(normalised):
+                around = normalised[max(0, match.start() - self.window) : match.end() + self.window]
+                if self.person.search(around):
+                    return True
+        return False
+
+    # The unit tests and the evaluation call the net on its own under this name.
+    matches = net_matches
+
+    def verdict(self, text: str, intent: dict | None, ranking: list[dict]) -> SafetyVerdict:
+        top = (intent or {}).get(INTENT_NAME_KEY)
+        confidence = next(
+            (float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in ranking if r.get(INTENT_NAME_KEY) == self.intent),
+            float((intent or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0) if top == self.intent else 0.0,
+        )
+        model = top == self.intent or (top in self.plea_intents and confidence >= self.plea_min_confidence)
+        return SafetyVerdict(model=model, net=self.net_matches(text), model_confidence=confidence)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if not text or not self.matches(text):
+            if not text:
                 continue
-            verdict = {INTENT_NAME_KEY: self.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != self.intent]
-            message.set(INTENT, verdict, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [verdict, *others], add_to_output=True)
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            verdict = self.verdict(text, message.get(INTENT), ranking)
+            if verdict.tier is None:
+                continue
+            confidence = 1.0 if verdict.net else max(verdict.model_confidence, 0.0)
+            chosen = {INTENT_NAME_KEY: self.intent, PREDICTED_CONFIDENCE_KEY: confidence}
+            others = [r for r in ranking if r.get(INTENT_NAME_KEY) != self.intent]
+            message.set(INTENT, chosen, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [chosen, *others], add_to_output=True)
+            message.set(
+                SAFETY_KEY,
+                {"tier": verdict.tier, "model": verdict.model, "net": verdict.net,
+                 "model_confidence": round(verdict.model_confidence, 4)},
+                add_to_output=True,
+            )  # fmt: skip
         return messages

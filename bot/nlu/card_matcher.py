@@ -1,0 +1,221 @@
+"""Which fact card answers the question: the ResponseSelector's ranking, checked by a second opinion.
+
+Every answerable fact of the article is a card (bot/content/facts.yml), trained as a retrieval intent
+`<topic intent>/<card>` (data/nlu/knowledge/). Rasa's ResponseSelector ranks the cards but has no threshold of
+its own, and a neural ranking trained on a dozen examples per card is overconfident on paraphrases and typos.
+So this component also scores the message against every card's training questions with TF-IDF on character
+n-grams (robust to "Haugun", "Cambodja"), combines the two, and writes the verdict into the parse data:
+
+    "fact_card": {"card": "cambodia_girls", "label": "ask_event/cambodia_girls", "score": 0.71,
+                  "unsure": false, "ranking": [{"label": ..., "score": ..., "selector": ..., "lexical": ...}]}
+
+`unsure` means the action should ask ("Did you mean …?") instead of answering. A message the DIET classifier
+could not place (`nlu_fallback`) but whose words match a card's questions closely is given that card's topic
+intent ("Haugun?" is a question about the founder).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+FACT_CARD_KEY = "fact_card"
+RESPONSE_SELECTOR_KEY = "response_selector"
+INTENT_RANKING_KEY = "intent_ranking"
+FALLBACK_INTENT = "nlu_fallback"
+EXAMPLES_FILE = "card_examples.json"
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents and punctuation dropped: what a typo-tolerant comparison needs."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9%']+", " ", text.casefold()).strip()
+
+
+@dataclass(frozen=True)
+class Scored:
+    label: str
+    score: float
+    selector: float
+    lexical: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": round(self.score, 4), "selector": round(self.selector, 4),
+                "lexical": round(self.lexical, 4)}  # fmt: skip
+
+
+class LexicalIndex:
+    """TF-IDF (character n-grams within words) over each label's example questions; a label scores the best
+    cosine similarity of any of its examples."""
+
+    def __init__(self, examples: dict[str, list[str]]) -> None:
+        self.labels = sorted(examples)
+        texts, owners = [], []
+        for index, label in enumerate(self.labels):
+            for text in examples[label]:
+                texts.append(normalise(text))
+                owners.append(index)
+        self.owners = np.array(owners, dtype=int)
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        self.matrix = self.vectorizer.fit_transform(texts) if texts else None
+
+    def scores(self, text: str) -> dict[str, float]:
+        if self.matrix is None:
+            return {}
+        similarities = (self.matrix @ self.vectorizer.transform([normalise(text)]).T).toarray().ravel()
+        best = np.zeros(len(self.labels))
+        np.maximum.at(best, self.owners, similarities)
+        return {label: float(best[i]) for i, label in enumerate(self.labels)}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class CardMatcher(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # weight of the ResponseSelector's confidence; the lexical similarity gets the rest
+            "selector_weight": 0.6,
+            # a card whose topic intent is the one DIET chose gets this much more
+            "intent_bonus": 0.1,
+            # below this combined score, or this close to a card of another topic, ask instead of answering
+            "unsure_below": 0.3,
+            "unsure_margin": 0.04,
+            # a not-understood message whose words match a card this closely is a question about that card
+            "rescue_lexical": 0.72,
+            "ranking_length": 10,
+        }
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CardMatcher:
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, {})
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> CardMatcher:
+        try:
+            with model_storage.read_from(resource) as directory:
+                examples = json.loads((directory / EXAMPLES_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            examples = {}
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, examples)
+
+    def __init__(
+        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, examples: dict[str, list[str]]
+    ) -> None:
+        self.config = config
+        self.model_storage = model_storage
+        self.resource = resource
+        self.examples = examples
+        self.index = LexicalIndex(examples)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples: dict[str, list[str]] = defaultdict(list)
+        for message in training_data.intent_examples:
+            label = message.get(INTENT_RESPONSE_KEY)
+            if label and message.get(TEXT):
+                examples[label].append(message.get(TEXT))
+        self.examples = dict(examples)
+        self.index = LexicalIndex(self.examples)
+        with self.model_storage.write_to(self.resource) as directory:
+            (directory / EXAMPLES_FILE).write_text(json.dumps(self.examples), encoding="utf-8")
+        return self.resource
+
+    def rank(self, text: str, intent: str | None, selector: dict[str, float]) -> list[Scored]:
+        lexical = self.index.scores(text)
+        weight, bonus = float(self.config["selector_weight"]), float(self.config["intent_bonus"])
+        scored = [
+            Scored(
+                label=label,
+                score=weight * selector.get(label, 0.0)
+                + (1 - weight) * lexical.get(label, 0.0)
+                + (bonus if label.split("/", 1)[0] == intent else 0.0),
+                selector=selector.get(label, 0.0),
+                lexical=lexical.get(label, 0.0),
+            )
+            for label in set(lexical) | set(selector)
+        ]
+        return sorted(scored, key=lambda s: s.score, reverse=True)
+
+    def is_unsure(self, ranking: list[Scored]) -> bool:
+        if not ranking or ranking[0].score < float(self.config["unsure_below"]):
+            return True
+        best = ranking[0]
+        rival = next((s for s in ranking[1:] if s.label.split("/", 1)[0] != best.label.split("/", 1)[0]), None)
+        return rival is not None and best.score - rival.score < float(self.config["unsure_margin"])
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            ranking = self.rank(text, intent, _selector_confidences(message))
+            if not ranking:
+                continue
+            best = ranking[0]
+            if intent == FALLBACK_INTENT and best.lexical >= float(self.config["rescue_lexical"]):
+                rescued = {INTENT_NAME_KEY: best.label.split("/", 1)[0], PREDICTED_CONFIDENCE_KEY: best.lexical}
+                message.set(INTENT, rescued, add_to_output=True)
+                others = [
+                    r
+                    for r in message.get(INTENT_RANKING_KEY) or []
+                    if r.get(INTENT_NAME_KEY) != rescued[INTENT_NAME_KEY]
+                ]
+                message.set(INTENT_RANKING_KEY, [rescued, *others], add_to_output=True)
+            message.set(
+                FACT_CARD_KEY,
+                {
+                    "card": best.label.split("/", 1)[-1],
+                    "label": best.label,
+                    "score": round(best.score, 4),
+                    "unsure": self.is_unsure(ranking),
+                    "ranking": [s.as_dict() for s in ranking[: int(self.config["ranking_length"])]],
+                },
+                add_to_output=True,
+            )
+        return messages
+
+
+def _selector_confidences(message: Message) -> dict[str, float]:
+    """The ResponseSelector's confidence in each card, from every selector in the pipeline."""
+    confidences: dict[str, float] = {}
+    for name, selector in (message.get(RESPONSE_SELECTOR_KEY) or {}).items():
+        if name == "all_retrieval_intents" or not isinstance(selector, dict):
+            continue
+        for entry in selector.get("ranking") or []:
+            label = entry.get(INTENT_RESPONSE_KEY)
+            if label:
+                confidences[label] = max(confidences.get(label, 0.0), float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+    return confidences
