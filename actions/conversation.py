@@ -13,7 +13,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.knowledge import answer_card, fallback_follow_up
 from bot.content.assistant import assistant_content
+from bot.content.facts import facts
 
 
 class TopicMenuAction(Action, ABC):
@@ -42,7 +44,19 @@ class ActionListCapabilities(TopicMenuAction):
         return "action_list_capabilities"
 
 
-class ActionFallbackTopics(TopicMenuAction):
+class ContextFirst(TopicMenuAction, ABC):
+    """A short message right after a fact card may be a follow-up the NLU could not place ("and the result?"):
+    answered from that card's topic when its words match one of its cards; otherwise the honest menu."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        content = facts()
+        card = fallback_follow_up(content, tracker)
+        if card is not None:
+            return answer_card(dispatcher, tracker, content, card)
+        return await super().run(dispatcher, tracker, domain)
+
+
+class ActionFallbackTopics(ContextFirst):
     """Say honestly that the message was not understood (NLU confidence below the threshold)."""
 
     message_key = "not_understood"
@@ -51,7 +65,7 @@ class ActionFallbackTopics(TopicMenuAction):
         return "action_fallback_topics"
 
 
-class ActionOutOfScopeTopics(TopicMenuAction):
+class ActionOutOfScopeTopics(ContextFirst):
     """Say honestly that the request is outside what the assistant does."""
 
     message_key = "out_of_scope"

@@ -17,7 +17,7 @@ from actions.conversation import ActionListCapabilities, ActionOutOfScopeTopics
 from actions.donate import ActionAnswerMatching, ActionDonate
 from actions.knowledge import ActionAnswerFact, ActionTellMore
 from actions.safety import ActionReportInfo
-from actions.unknown import ActionAnswerUnknownFact
+from actions.unknown import ActionAnswerRequest, ActionAnswerUnknownFact
 from bot.settings import Settings
 from bot.supporters.replies import Reply, contact_replies, fundraising_replies, media_intro
 
@@ -40,6 +40,8 @@ ACTIONS_BY_INTENT: dict[str, type[Action]] = {
     "ask_followup": ActionAnswerFact,
     "ask_where_to_report": ActionReportInfo,
     "ask_ijm_unknown": ActionAnswerUnknownFact,
+    "ask_partnership": ActionAnswerRequest,
+    "ask_volunteer": ActionAnswerRequest,
     "ask_capabilities": ActionListCapabilities,
     "out_of_scope": ActionOutOfScopeTopics,
     "donate": ActionDonate,

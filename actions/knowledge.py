@@ -10,6 +10,7 @@ A follow-up ("how old were they?", intent ask_followup) is answered from the top
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,6 +24,14 @@ TOPIC_SLOT = "fact_topic"
 CARD_SLOT = "fact_card"
 FOLLOW_UP_INTENT = "ask_followup"
 DID_YOU_MEAN = 3
+# A short question that points back ("where did he work from?", "and what did they get?") is read in the
+# context of the card answered last: one of that card's topic wins when it is among the NLU's first few.
+ANAPHORA = re.compile(r"\b(he|she|they|them|it|that|there|those|this|his|her|their|then)\b", re.IGNORECASE)
+CONTEXT_WORDS = 10
+CONTEXT_RANKS = 4
+# A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
+FALLBACK_CONTEXT_WORDS = 8
+FALLBACK_CONTEXT_LEXICAL = 0.3
 
 
 def card_payload(content: Facts, card: Card) -> str:
@@ -51,16 +60,57 @@ def ranked_cards(content: Facts, tracker: Tracker) -> list[Card]:
     return [card for card in cards if card is not None]
 
 
-def answer_card(dispatcher: CollectingDispatcher, tracker: Tracker, content: Facts, card: Card) -> list[EventType]:
+def answer_card(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    content: Facts,
+    card: Card,
+    asked: bool = False,
+    also: list[Card] | None = None,
+) -> list[EventType]:
+    """The card's answer, a read-more link and "Tell me more". `asked`: the visitor's own question (not a button),
+    so a detail the article doesn't give is said so first; `also`: close alternatives, offered as buttons."""
+    question = tracker.latest_message.get("text") or ""
     text = card.answer
+    if asked and content.missing_detail(question, card):
+        text = f"{content.detail_message} {text}"
     safety = safety_content()
-    if safety.mentions_topic(tracker.latest_message.get("text") or ""):
+    if safety.mentions_topic(question):
         text = f"{text}\n\n{safety.topic_line}"
-    dispatcher.utter_message(
-        text=f"{text}\n\n{content.read_more_line()}",
-        buttons=[{"title": content.more_button, "payload": "/ask_more"}],
-    )
+    buttons = [{"title": content.more_button, "payload": "/ask_more"}]
+    buttons += [{"title": other.title, "payload": card_payload(content, other)} for other in also or []]
+    dispatcher.utter_message(text=f"{text}\n\n{content.read_more_line()}", buttons=buttons)
     return [SlotSet(TOPIC_SLOT, card.topic), SlotSet(CARD_SLOT, card.key)]
+
+
+def is_anaphoric(tracker: Tracker) -> bool:
+    text = tracker.latest_message.get("text") or ""
+    named = any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event"))
+    return not named and len(text.split()) <= CONTEXT_WORDS and bool(ANAPHORA.search(text))
+
+
+def card_in_context(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
+    """For a short question that points back: the best of the first few cards that share the last card's topic."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    if last is None or not is_anaphoric(tracker):
+        return None
+    family = set(content.topic_of(last).cards)
+    return next((card for card in ranked[:CONTEXT_RANKS] if card.key in family), None)
+
+
+def fallback_follow_up(content: Facts, tracker: Tracker) -> Card | None:
+    """A short message the NLU could not place, after a card: the card of that topic its words match, if any."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    text = tracker.latest_message.get("text") or ""
+    if last is None or len(text.split()) > FALLBACK_CONTEXT_WORDS:
+        return None
+    family = set(content.topic_of(last).cards)
+    ranking = (tracker.latest_message.get(CARD_SLOT) or {}).get("ranking") or []
+    for entry in ranking:
+        card = content.card_for_label(entry.get("label"))
+        if card is not None and card.key in family and float(entry.get("lexical") or 0) >= FALLBACK_CONTEXT_LEXICAL:
+            return card
+    return None
 
 
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
@@ -90,22 +140,31 @@ class ActionAnswerFact(Action):
             if card is None:
                 send_topic_menu(dispatcher, content, "follow_up_without_context", list(content.topics.values()))
                 return []
-            return answer_card(dispatcher, tracker, content, card)
+            return answer_card(dispatcher, tracker, content, card, asked=True)
 
         years = list(tracker.get_latest_entity_values("year"))
         if years and all(content.for_entities([], [year], []) is None for year in years):
             send_topic_menu(dispatcher, content, "unknown_place_or_year", content.topics_with_entities())
             return []
         ranked = ranked_cards(content, tracker)
-        unsure = bool((message.get(CARD_SLOT) or {}).get("unsure", True))
+        if (in_context := card_in_context(content, tracker, ranked)) is not None:
+            return answer_card(dispatcher, tracker, content, in_context, asked=True)
+        verdict = message.get(CARD_SLOT) or {}
+        unsure = bool(verdict.get("unsure", True))
         if ranked and not unsure:
-            return answer_card(dispatcher, tracker, content, ranked[0])
+            # A close call (a card of another topic nearly as likely): answer, and offer the others too.
+            others = (
+                [c for c in dict.fromkeys(ranked[1:DID_YOU_MEAN]) if c != ranked[0]]
+                if verdict.get("close_call")
+                else []
+            )
+            return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others)
         entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
         by_entity = content.for_entities(entities["place"], entities["year"], entities["event"])
         if by_entity is not None:
             topic = content.topic_of(by_entity)
             within = next((card for card in ranked if card.topic == topic.key), by_entity)
-            return answer_card(dispatcher, tracker, content, within)
+            return answer_card(dispatcher, tracker, content, within, asked=True)
         if len(ranked) >= 2:
             choices = list(dict.fromkeys(ranked))[:DID_YOU_MEAN]
             dispatcher.utter_message(
@@ -115,7 +174,8 @@ class ActionAnswerFact(Action):
             return []
         topic = content.for_intent(intent)
         if topic is not None:
-            return answer_card(dispatcher, tracker, content, content.summary(topic))
+            summary = content.summary(topic)
+            return answer_card(dispatcher, tracker, content, summary, asked=bool(message.get(CARD_SLOT)))
         named_something = any(entities.values())
         menu = content.topics_with_entities() if named_something else list(content.topics.values())
         send_topic_menu(dispatcher, content, "unknown_place_or_year" if named_something else "pick_a_topic", menu)

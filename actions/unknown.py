@@ -20,3 +20,20 @@ class ActionAnswerUnknownFact(Action):
         contact = content.route_for(tracker.latest_message.get("text") or "")
         dispatcher.utter_message(text=f"{content.unknown_message} {content.line_for(contact)}")
         return []
+
+
+class ActionAnswerRequest(Action):
+    """Partnerships, volunteering: a thank-you and the right contacts from contacts.yml `requests`."""
+
+    def name(self) -> str:
+        return "action_answer_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        content = contacts()
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        reply = content.request_reply(intent)
+        if reply is None:
+            contact = content.route_for(tracker.latest_message.get("text") or "")
+            reply = f"{content.unknown_message} {content.line_for(contact)}"
+        dispatcher.utter_message(text=reply)
+        return []

@@ -89,7 +89,7 @@ def _first(texts: list[str]) -> str:
 
 def conversation_steps(sender: str, email: str | None, first_name: str) -> list[Step]:
     content = facts()
-    founding, offices = content.topic("founding"), content.topic("field_offices")
+    founding, offices = content.card("founding_year"), content.summary(content.topic("field_offices"))
 
     def starts(expected: str):
         return lambda texts: None if _first(texts).startswith(expected) else f"expected {expected[:50]!r}…"
@@ -111,7 +111,7 @@ def conversation_steps(sender: str, email: str | None, first_name: str) -> list[
 
     steps = [
         Step("founding question", "when was IJM founded?", starts(founding.answer)),
-        Step("tell me more", "tell me more", starts(founding.more)),
+        Step("tell me more", "tell me more", starts(content.next_card(founding).answer)),
         Step("field offices question", "where does IJM work?", starts(offices.answer)),
         Step("donation question", "how can I donate?", donate),
     ]

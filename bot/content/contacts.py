@@ -32,12 +32,28 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A request with a home of its own ("my company wants to partner with IJM"): a message and its contacts."""
+
+    message: str
+    contacts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Contacts:
     contacts: dict[str, Contact]
     unknown_message: str
     contact_line: str
     default_route: str
     routes: tuple[Route, ...]
+    requests: dict[str, Request]
+
+    def request_reply(self, intent: str) -> str | None:
+        """The answer to a request intent, its contacts' lines after the message; None for another intent."""
+        request = self.requests.get(intent)
+        if request is None:
+            return None
+        return " ".join([request.message, *(self.line_for(self.get(key)) for key in request.contacts)])
 
     def get(self, key: str) -> Contact:
         try:
@@ -69,9 +85,17 @@ def contacts(directory: Path = CONTENT_DIR) -> Contacts:
             contact_line=str(unknown["contact_line"]),
             default_route=str(unknown["default"]),
             routes=routes,
+            requests={
+                str(intent): Request(
+                    message=" ".join(str(entry["message"]).split()),
+                    contacts=tuple(str(k) for k in [entry["contact"], *([entry["also"]] if entry.get("also") else [])]),
+                )
+                for intent, entry in (data.get("requests") or {}).items()
+            },
         )
     except (KeyError, TypeError) as error:
         raise ContentError(f"contacts.yml is missing or has a malformed entry: {error}") from None
-    for key in [result.default_route, *(r.contact for r in routes)]:
+    requested = [key for request in result.requests.values() for key in request.contacts]
+    for key in [result.default_route, *(r.contact for r in routes), *requested]:
         result.get(key)  # every route names a known contact
     return result

@@ -8,6 +8,7 @@ are asked through `ask_event` with a place, year or event entity.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class Card:
     places: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     events: tuple[str, ...] = ()
+    gives: tuple[str, ...] = ()  # details of details_not_given this card does give
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,13 @@ class Facts:
     messages: dict[str, str]
     topics: dict[str, Topic]
     cards: dict[str, Card]
+    detail_message: str = ""
+    details_not_given: tuple[tuple[str, re.Pattern], ...] = ()
+
+    def missing_detail(self, question: str, card: Card) -> str | None:
+        """The detail the question asks for that the article does not give (and this card does not either)."""
+        lowered = question.casefold().replace("’", "'")
+        return next((n for n, p in self.details_not_given if n not in card.gives and p.search(lowered)), None)
 
     def topic(self, key: str | None) -> Topic | None:
         return self.topics.get(key) if key else None
@@ -151,6 +160,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
                 places=_strings(entry, "places"),
                 years=tuple(int(y) for y in _strings(entry, "years")),
                 events=_strings(entry, "events"),
+                gives=_strings(entry, "gives"),
             )
             for key, entry in data["cards"].items()
         }
@@ -165,8 +175,13 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             messages={str(k): str(v).strip() for k, v in data["messages"].items()},
             topics=topics,
             cards=cards,
+            detail_message=str((data.get("details_not_given") or {}).get("message") or ""),
+            details_not_given=tuple(
+                (str(name), re.compile(str(pattern)))
+                for name, pattern in ((data.get("details_not_given") or {}).get("details") or {}).items()
+            ),
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, re.error) as error:
         if isinstance(error, ContentError):
             raise
         raise ContentError(f"facts.yml is missing or has a malformed entry: {error}") from None

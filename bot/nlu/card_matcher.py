@@ -9,7 +9,8 @@ n-grams (robust to "Haugun", "Cambodja"), combines the two, and writes the verdi
     "fact_card": {"card": "cambodia_girls", "label": "ask_event/cambodia_girls", "score": 0.71,
                   "unsure": false, "ranking": [{"label": ..., "score": ..., "selector": ..., "lexical": ...}]}
 
-`unsure` means the action should ask ("Did you mean …?") instead of answering. A message the DIET classifier
+`unsure` means the action should ask ("Did you mean …?") instead of answering; `close_call`, that it should answer
+and offer the runner-up of another topic as well. A message the DIET classifier
 could not place (`nlu_fallback`) but whose words match a card's questions closely is given that card's topic
 intent ("Haugun?" is a question about the founder).
 """
@@ -97,11 +98,12 @@ class CardMatcher(GraphComponent):
             "selector_weight": 0.6,
             # a card whose topic intent is the one DIET chose gets this much more
             "intent_bonus": 0.1,
-            # below this combined score, or this close to a card of another topic, ask instead of answering
+            # below this combined score, ask instead of answering
             "unsure_below": 0.3,
+            # this close to a card of another topic: answer, and offer that card too
             "unsure_margin": 0.04,
             # a not-understood message whose words match a card this closely is a question about that card
-            "rescue_lexical": 0.72,
+            "rescue_lexical": 0.6,
             "ranking_length": 10,
         }
 
@@ -169,8 +171,11 @@ class CardMatcher(GraphComponent):
         return sorted(scored, key=lambda s: s.score, reverse=True)
 
     def is_unsure(self, ranking: list[Scored]) -> bool:
-        if not ranking or ranking[0].score < float(self.config["unsure_below"]):
-            return True
+        """Too weak to answer: ask which card the visitor means."""
+        return not ranking or ranking[0].score < float(self.config["unsure_below"])
+
+    def is_close_call(self, ranking: list[Scored]) -> bool:
+        """A card of another topic scores nearly as well: answer, and offer it too."""
         best = ranking[0]
         rival = next((s for s in ranking[1:] if s.label.split("/", 1)[0] != best.label.split("/", 1)[0]), None)
         return rival is not None and best.score - rival.score < float(self.config["unsure_margin"])
@@ -201,6 +206,7 @@ class CardMatcher(GraphComponent):
                     "label": best.label,
                     "score": round(best.score, 4),
                     "unsure": self.is_unsure(ranking),
+                    "close_call": self.is_close_call(ranking),
                     "ranking": [s.as_dict() for s in ranking[: int(self.config["ranking_length"])]],
                 },
                 add_to_output=True,

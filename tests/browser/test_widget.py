@@ -22,7 +22,7 @@ HOSTILE = "<img src=x onerror=alert(1)> and javascript:alert(1)"
 
 
 def field_offices_answer() -> str:
-    return facts().topic("field_offices").answer.split(".")[0]
+    return facts().summary(facts().topic("field_offices")).answer.split(".")[0]
 
 
 def feedback_rows(assistant) -> list[tuple[str, str, str]]:
@@ -108,7 +108,8 @@ def test_hostile_text_is_shown_as_text_and_bot_links_are_real_links(visit, assis
     hostile_bot_message = {
         "id": "hostile1",
         "from": "bot",
-        "text": f"Bot says {HOSTILE} and [click](javascript:alert(2)) or https://example.org/ok.",
+        "text": f"Bot says {HOSTILE} and [click](javascript:alert(2)) or https://example.org/ok. "
+        "[A titled link](https://example.org/titled)",
         "buttons": [{"title": "<b>bold</b><img src=x onerror=alert(3)>", "payload": "/greet"}],
     }
     page.add_init_script(
@@ -128,6 +129,8 @@ def test_hostile_text_is_shown_as_text_and_bot_links_are_real_links(visit, assis
     hrefs = page.locator("#ijm-chat-widget a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert not [href for href in hrefs if not href.startswith(("https://", "http://", "mailto:"))]
     assert "https://example.org/ok" in hrefs  # the full stop after it is not part of the link
+    titled = page.locator("#ijm-chat-widget a[href='https://example.org/titled']")
+    assert titled.inner_text().replace("(opens in a new tab)", "").strip() == "A titled link"
 
     # A real answer with a link: the donation link, through the web app's /go/ redirect.
     widget.ask("I want to donate")
@@ -137,6 +140,9 @@ def test_hostile_text_is_shown_as_text_and_bot_links_are_real_links(visit, assis
     assert href.startswith(assistant.web_url + "/go/donate")
     assert donate.get_attribute("rel") == "noopener noreferrer"
     assert donate.get_attribute("target") == "_blank"
+    # The link reads as its title, not as a long /go/...?c=... address.
+    assert donate.inner_text().replace("(opens in a new tab)", "").strip() == "Donate now"
+    assert "/go/donate" not in page.locator("#ijm-chat-widget .msg.bot").last.inner_text()
 
     page.wait_for_timeout(500)  # time for any handler that would fire
     assert visit.dialogs == []

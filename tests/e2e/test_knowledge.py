@@ -29,19 +29,19 @@ def test_a_fact_question_then_tell_me_more_then_a_place(assistant):
     visitor = Visitor(assistant)
 
     founding = visitor.say("when was IJM founded?")
-    assert founding[0]["text"].startswith(content.topic("founding").answer)
+    assert founding[0]["text"].startswith(content.card("founding_year").answer)
     assert content.article_url in founding[0]["text"]
 
     more = visitor.say("tell me more")
-    assert more[0]["text"].startswith(content.topic("founding").more)
+    assert more[0]["text"].startswith(content.next_card(content.card("founding_year")).answer)
 
     cambodia = visitor.say("what happened in Cambodia?")
-    assert cambodia[0]["text"].startswith(content.topic("cambodia").answer)
+    assert cambodia[0]["text"].startswith(content.summary(content.topic("cambodia")).answer)
 
 
 def test_a_question_by_year_gets_that_year(assistant):
     replies = Visitor(assistant).say("what did IJM do in 2010?")
-    assert replies[0]["text"].startswith(facts().topic("philippines").answer)
+    assert replies[0]["text"].startswith(facts().summary(facts().topic("philippines")).answer)
 
 
 def test_a_disclosure_gets_the_safety_answer_first(assistant):
@@ -54,3 +54,29 @@ def test_a_fact_not_in_the_article_is_not_guessed(assistant):
     text = replies[0]["text"]
     assert text.startswith("I'm sorry, I don't have that information")
     assert "@ijm.ca" in text
+
+
+def test_a_specific_question_gets_its_own_card_and_a_follow_up_keeps_the_thread(assistant):
+    content = facts()
+    visitor = Visitor(assistant)
+    girls = visitor.say("how many girls were rescued from the brothel in Phnom Penh?")
+    assert girls[0]["text"].startswith(content.card("cambodia_37_girls").answer)
+    office = visitor.say("and when did they open an office there?")
+    assert office[0]["text"].startswith(content.card("cambodia_office").answer)
+
+
+def test_a_question_after_the_safety_answer_gets_a_careful_answer(assistant):
+    visitor = Visitor(assistant)
+    first = visitor.say("a man online says he'll post pictures of my daughter unless she sends more")
+    assert first[0]["text"] == safety_answer().message
+    follow_up = visitor.say("should I delete the messages?")
+    from bot.content.safety import safety_content
+
+    assert follow_up[0]["text"] == safety_content().follow_up("evidence")
+
+
+def test_a_history_question_full_of_danger_words_gets_its_fact_not_the_safety_answer(assistant):
+    replies = Visitor(assistant).say("were the brick kiln workers held in captivity?")
+    text = replies[0]["text"]
+    assert text != safety_answer().message
+    assert "7,000" in text or "brick kiln" in text

@@ -224,7 +224,7 @@ def test_socketio_through_nginx_sticks_to_one_instance_and_answers(cluster):
             await client.disconnect()
 
     reply = asyncio.run(talk())
-    assert reply["text"].startswith(facts().topic("founding").answer)
+    assert reply["text"].startswith(facts().card("founding_year").answer)
     assert [text for kind, text in cluster.events(conversation) if kind == "user"] == ["when was IJM founded?"]
 
 
@@ -262,7 +262,7 @@ def test_killing_the_instance_of_a_conversation_moves_it_to_the_other_with_its_h
     sender = f"killed-{uuid.uuid4().hex}"
     founding, instance = cluster.say(sender, "when was IJM founded?")
     answered = [message["text"] for message in founding]
-    assert founding[0]["text"].startswith(content.topic("founding").answer)
+    assert founding[0]["text"].startswith(content.card("founding_year").answer)
     number = int(instance.removeprefix("rasa-"))
     port = cluster.rasa_ports()[number - 1]
 
@@ -275,7 +275,9 @@ def test_killing_the_instance_of_a_conversation_moves_it_to_the_other_with_its_h
     more, other = cluster.say(sender, "tell me more")
     answered += [message["text"] for message in more]
     assert other != instance
-    assert more[0]["text"].startswith(content.topic("founding").more), more  # the history came along
+    assert more[0]["text"].startswith(content.next_card(content.card("founding_year")).answer), (
+        more
+    )  # the history came along
     print(f"answered by {other} {time.monotonic() - killed_at:.1f} s after the kill")
 
     readiness = requests.get(f"{cluster.web_url}/readyz", timeout=10).json()

@@ -34,8 +34,8 @@ START = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
 CONVERSATION = "visit-1"
 
 
-def user(text: str, intent: str, confidence: float = 0.9) -> tuple[str, dict]:
-    return "user", {"text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}}}
+def user(text: str, intent: str, confidence: float = 0.9, **parse: object) -> tuple[str, dict]:
+    return "user", {"text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}, **parse}}
 
 
 def bot(text: str) -> tuple[str, dict]:
@@ -50,7 +50,11 @@ def action(name: str) -> tuple[str, dict]:
 TURNS = [
     [user("how can I donate?", "donate"), action("action_donate"), bot("Give here: https://x.test/go/donate?c=1")],
     [user("sign me up, <b>bold</b> kim@example.org", "subscribe_newsletter"), bot("Thanks <img src=x onerror=1>")],
-    [user("someone is hurting me", "safety_disclosure"), action("action_safety_help"), bot("Call 911")],
+    [
+        user("someone is hurting me", "disclose_danger", 1.0, safety={"tier": "net", "model": False, "net": True}),
+        action("action_safety_help"),
+        bot("Call 911"),
+    ],
     [user("blorp", "nlu_fallback", 0.2), action("action_fallback_topics"), bot("I can help with…")],
 ]
 
@@ -194,3 +198,26 @@ def test_the_api_gives_each_turn_its_outcomes_and_records(web):
     assert [a["kind"] for a in turns[1]["activity"]] == ["newsletter_subscribe", "feedback_down"]
     assert "kim@example.org" not in json.dumps(turns)
     assert turns[0]["activity"][0]["at"].startswith("2026-11-02T15:00:05")
+
+
+def test_the_tier_that_recognised_a_disclosure_is_shown_in_the_transcript_and_the_api(web):
+    url, engine = web
+    page = sign_in(url, "amira").get(f"{url}/console/conversations/{CONVERSATION}", timeout=10).text
+    assert page.count("disclosure · by the phrase net") == 1
+    token = issue_token(engine, "vic")
+    turns = requests.get(
+        f"{url}/api/conversations/{CONVERSATION}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()["turns"]
+    assert [turn["safety_tier"] for turn in turns] == [None, None, "net", None]
+
+
+def test_a_safety_conversation_shows_no_preview_text_in_the_list_but_a_badge(web):
+    url, engine = web
+    page = sign_in(url, "amira").get(f"{url}/console", timeout=10).text
+    assert "Safety conversation: open to read" in page
+    assert '<span class="badge safety">safety</span>' in page
+    assert "how can I donate?" not in page  # the first message is not previewed
+    token = issue_token(engine, "amira")
+    listed = requests.get(f"{url}/api/conversations", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    row = next(c for c in listed["conversations"] if c["id"] == CONVERSATION)
+    assert row["first_message"] is None and "safety" in row["outcomes"]

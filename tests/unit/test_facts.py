@@ -1,4 +1,4 @@
-"""The history and impact answers are grounded in the source article and cover every fact topic."""
+"""The fact cards are grounded in the source article and, topic by topic, cover every fact it states."""
 
 from __future__ import annotations
 
@@ -19,15 +19,15 @@ def normalise(text: str) -> str:
 def test_every_passage_is_quoted_word_for_word_from_the_article(source_article):
     article = normalise(source_article)
     missing = [
-        (topic.key, passage)
-        for topic in facts().topics.values()
-        for passage in topic.passages
+        (card.key, passage)
+        for card in facts().cards.values()
+        for passage in card.passages
         if normalise(passage) not in article
     ]
     assert not missing
 
 
-# Each fact the article states, with words its answer must carry (answer or "tell me more").
+# Each fact the article states, with words one of its topic's cards must carry.
 REQUIRED = {
     "founding": ["1997", "guest bedroom", "five legal cases", "20"],
     "founder": ["Gary Haugen", "human rights lawyer", "Department of Justice", "Rwandan genocide"],
@@ -48,17 +48,45 @@ REQUIRED = {
 
 
 @pytest.mark.parametrize("key", sorted(REQUIRED))
-def test_every_fact_topic_has_an_answer_carrying_its_facts(key):
-    topic = facts().topic(key)
-    assert topic is not None, f"no answer for {key}"
-    said = f"{topic.answer} {topic.more}"
-    assert [phrase for phrase in REQUIRED[key] if phrase not in said] == []
+def test_every_fact_topic_has_cards_carrying_its_facts(key):
+    content = facts()
+    topic = content.topic(key)
+    assert topic is not None, f"no topic {key}"
+    said = " ".join(content.cards[card].answer for card in topic.cards).casefold()
+    assert [phrase for phrase in REQUIRED[key] if phrase.casefold() not in said] == []
 
 
-def test_answers_are_short():
-    for topic in facts().topics.values():
-        assert len(topic.answer) <= 420, topic.key
-        assert len(topic.more) <= 480, topic.key
+def test_answers_are_short_and_titles_fit_a_button():
+    for card in facts().cards.values():
+        assert len(card.answer) <= 420, card.key
+        assert 0 < len(card.title) <= 40, card.key
+
+
+def test_there_is_one_card_per_answerable_fact_and_every_card_belongs_to_one_topic():
+    content = facts()
+    listed = [key for topic in content.topics.values() for key in topic.cards]
+    assert 40 <= len(content.cards) <= 60
+    assert sorted(listed) == sorted(content.cards)
+
+
+def test_every_card_has_training_examples_under_its_retrieval_intent():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(ROOT / "data" / "nlu"))
+    counts: dict[str, int] = {}
+    for message in data.intent_examples:
+        if message.get("intent_response_key"):
+            counts[message.get("intent_response_key")] = counts.get(message.get("intent_response_key"), 0) + 1
+    content = facts()
+    assert {
+        content.label(c): counts.get(content.label(c), 0)
+        for c in content.cards.values()
+        if counts.get(content.label(c), 0) < 10
+    } == {}
+    unknown = {
+        label for label in counts if not label.startswith("safety_followup/") and content.card_for_label(label) is None
+    }
+    assert unknown == set()
 
 
 def test_every_history_intent_reaches_a_topic():
@@ -67,7 +95,7 @@ def test_every_history_intent_reaches_a_topic():
         rule["steps"][0]["intent"]
         for rule in rules
         if len(rule["steps"]) == 2 and rule["steps"][1].get("action") == "action_answer_fact"
-    } - {"ask_event"}  # answered through its entities instead (see the test below)
+    } - {"ask_event", "ask_followup"}  # answered through entities and cards, and from the last card
     assert len(answered) >= 10
     content = facts()
     assert {i for i in answered if content.for_intent(i) is None} == set()
@@ -88,10 +116,10 @@ def test_every_place_and_event_the_model_can_extract_picks_a_topic():
         for raw in (v.strip("- ").strip() for v in lookup["examples"].splitlines() if v.strip()):
             value = synonyms.get(raw.casefold(), raw)
             found = content.for_entities([value] if kind == "place" else [], [], [value] if kind == "event" else [])
-            assert found is not None, f"{kind} {raw!r} (→ {value!r}) picks no topic"
+            assert found is not None, f"{kind} {raw!r} (→ {value!r}) picks no card"
 
 
 def test_every_topic_can_be_asked_for_by_a_button_payload():
     for topic in facts().topics.values():
         payload = topic_payload(topic)
-        assert payload.startswith("/ask_")
+        assert payload.startswith(f"/{topic.intent}{{")

@@ -9,16 +9,38 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import MORE_GIVEN_SLOT, TOPIC_SLOT, ActionAnswerFact, ActionTellMore
-from actions.safety import ActionSafetyHelp
-from actions.unknown import ActionAnswerUnknownFact
+from actions.conversation import ActionFallbackTopics
+from actions.knowledge import CARD_SLOT, TOPIC_SLOT, ActionAnswerFact, ActionTellMore, card_payload
+from actions.safety import SAFETY_TIER_SLOT, ActionReportInfo, ActionSafetyHelp
+from actions.unknown import ActionAnswerRequest, ActionAnswerUnknownFact
+from bot.content.assistant import assistant_content
 from bot.content.contacts import contacts
 from bot.content.facts import facts
+from bot.content.safety import safety_content
 
 
-def tracker(intent: str, text: str = "", entities: list[dict] | None = None, **slots) -> Tracker:
-    message = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
+def tracker(
+    intent: str, text: str = "", entities: list[dict] | None = None, parse: dict | None = None, **slots
+) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        **(parse or {}),
+    }
     return Tracker("unit", slots, message, [], False, None, {}, "action_listen")
+
+
+def verdict(*labels: str, unsure: bool = False, lexical: float = 0.5) -> dict:
+    """What bot/nlu/card_matcher.py writes into the parse data."""
+    ranking = [
+        {"label": label, "score": 0.9 - i / 10, "selector": 0.5, "lexical": lexical} for i, label in enumerate(labels)
+    ]
+    return {"fact_card": {"card": labels[0].split("/")[1], "label": labels[0], "unsure": unsure, "ranking": ranking}}
+
+
+def label(key: str) -> str:
+    return facts().label(facts().card(key))
 
 
 def run(action: Action, state: Tracker) -> tuple[list[dict], list]:
@@ -31,15 +53,53 @@ def entity(name: str, value: str) -> dict:
     return {"entity": name, "value": value}
 
 
+def answered(messages: list[dict], key: str) -> bool:
+    return messages[0]["text"].startswith(facts().card(key).answer)
+
+
 @pytest.mark.parametrize("topic", [t for t in facts().topics.values() if t.intents], ids=lambda t: t.key)
-def test_each_history_intent_gets_its_answer_a_read_more_link_and_a_more_button(topic):
+def test_a_topic_intent_with_no_card_verdict_gets_its_summary_card_a_read_more_link_and_a_more_button(topic):
     messages, events = run(ActionAnswerFact(), tracker(topic.intents[0]))
+    summary = facts().summary(topic)
 
     assert len(messages) == 1
-    assert messages[0]["text"].startswith(topic.answer)
+    assert answered(messages, summary.key)
     assert facts().article_url in messages[0]["text"]
     assert messages[0]["buttons"] == [{"title": "Tell me more", "payload": "/ask_more"}]
-    assert events == [SlotSet(TOPIC_SLOT, topic.key), SlotSet(MORE_GIVEN_SLOT, False)]
+    assert events == [SlotSet(TOPIC_SLOT, topic.key), SlotSet(CARD_SLOT, summary.key)]
+
+
+def test_the_card_the_nlu_chose_is_the_answer_whatever_the_topic_intent():
+    parse = verdict(label("cambodia_37_girls"), label("cambodia_first_rescue"))
+    messages, events = run(ActionAnswerFact(), tracker("ask_founding", "how old were the girls in 2003?", parse=parse))
+    assert answered(messages, "cambodia_37_girls")
+    assert SlotSet(CARD_SLOT, "cambodia_37_girls") in events
+
+
+def test_a_button_naming_a_card_answers_exactly_that_card():
+    card = facts().card("gates_result_79")
+    payload = card_payload(facts(), card)
+    assert payload == '/ask_event{"card": "gates_result_79"}'
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", payload, [entity("card", "gates_result_79")]))
+    assert answered(messages, "gates_result_79")
+
+
+def test_when_unsure_the_visitor_is_asked_with_the_likeliest_cards_as_buttons():
+    labels = (label("founding_year"), label("gary_haugen"), label("ijm_name"), label("guest_bedroom"))
+    messages, events = run(ActionAnswerFact(), tracker("ask_founding", "start?", parse=verdict(*labels, unsure=True)))
+    assert messages[0]["text"] == facts().message("did_you_mean")
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        card_payload(facts(), facts().card(k)) for k in ("founding_year", "gary_haugen", "ijm_name")
+    ]
+    assert events == []
+
+
+def test_when_unsure_a_named_place_narrows_the_choice_to_its_topic():
+    parse = verdict(label("offices_2000"), label("cambodia_office"), unsure=True)
+    messages, _ = run(
+        ActionAnswerFact(), tracker("ask_event", "office in Cambodia?", [entity("place", "Cambodia")], parse)
+    )
+    assert answered(messages, "cambodia_office")
 
 
 @pytest.mark.parametrize(
@@ -48,28 +108,27 @@ def test_each_history_intent_gets_its_answer_a_read_more_link_and_a_more_button(
         ([entity("place", "Cambodia")], "cambodia"),
         ([entity("place", "phnom penh")], "cambodia"),
         ([entity("place", "Philippines")], "philippines"),
-        ([entity("place", "Kenya")], "field_offices"),
         ([entity("place", "Dominican Republic")], "dominican_republic"),
         ([entity("year", "2010")], "philippines"),
-        ([entity("year", "1997")], "founding"),
         ([entity("year", "2020")], "india"),
-        ([entity("year", "2021")], "dominican_republic"),
         ([entity("event", "brick_kiln")], "india"),
         ([entity("event", "gates_project")], "philippines"),
         # the most specific wins: a named event before a place before a year
         ([entity("year", "2000"), entity("event", "child_marriage")], "dominican_republic"),
-        ([entity("year", "2010"), entity("place", "Cambodia")], "cambodia"),
     ],
 )
-def test_a_place_year_or_event_picks_the_right_topic(entities, expected):
+def test_with_no_card_verdict_a_place_year_or_event_picks_a_card_of_the_right_topic(entities, expected):
     messages, events = run(ActionAnswerFact(), tracker("ask_event", "what happened?", entities))
-    topic = facts().topic(expected)
-    assert messages[0]["text"].startswith(topic.answer)
-    assert SlotSet(TOPIC_SLOT, expected) in events
+    card = next(e["value"] for e in events if e["name"] == CARD_SLOT)
+    assert facts().card(card).topic == expected
+    assert answered(messages, card)
 
 
 def test_a_year_the_article_does_not_cover_gets_an_honest_menu_not_a_guess():
-    messages, events = run(ActionAnswerFact(), tracker("ask_event", "what happened in 1999", [entity("year", "1999")]))
+    parse = verdict(label("ijm_story"), label("founding_year"))
+    messages, events = run(
+        ActionAnswerFact(), tracker("ask_event", "what happened in 1999", [entity("year", "1999")], parse)
+    )
     assert messages[0]["text"] == facts().message("unknown_place_or_year")
     assert messages[0]["buttons"] and all(b["payload"].startswith("/ask_") for b in messages[0]["buttons"])
     assert events == []
@@ -81,15 +140,66 @@ def test_an_event_question_naming_nothing_offers_every_topic():
     assert len(messages[0]["buttons"]) == len(facts().topics)
 
 
-def test_tell_me_more_continues_the_last_topic_once_then_points_to_the_article():
-    founder = facts().topic("founder")
-    messages, events = run(ActionTellMore(), tracker("ask_more", **{TOPIC_SLOT: "founder", MORE_GIVEN_SLOT: False}))
-    assert messages[0]["text"].startswith(founder.more)
-    assert events == [SlotSet(MORE_GIVEN_SLOT, True)]
+def test_a_follow_up_is_answered_from_the_last_cards_topic():
+    parse = verdict(label("twenty_five_years"), label("cambodia_37_girls"), label("gary_haugen"))
+    state = tracker("ask_followup", "how old were they?", parse=parse, **{CARD_SLOT: "cambodia_first_rescue"})
+    messages, events = run(ActionAnswerFact(), state)
+    assert answered(messages, "cambodia_37_girls")
+    assert SlotSet(CARD_SLOT, "cambodia_37_girls") in events
 
-    messages, events = run(ActionTellMore(), tracker("ask_more", **{TOPIC_SLOT: "founder", MORE_GIVEN_SLOT: True}))
-    assert messages[0]["text"] == facts().message("nothing_more", title=founder.title, url=facts().article_url)
-    assert "founder" not in [b["payload"] for b in messages[0]["buttons"]]
+
+def test_a_follow_up_with_nothing_in_the_topic_repeats_the_last_card_rather_than_guess():
+    state = tracker("ask_followup", "when was that?", parse=verdict(label("gary_haugen")), **{CARD_SLOT: "brick_kiln"})
+    messages, _ = run(ActionAnswerFact(), state)
+    assert answered(messages, "brick_kiln")
+
+
+def test_a_follow_up_with_no_answer_before_it_asks_what_it_is_about():
+    messages, events = run(ActionAnswerFact(), tracker("ask_followup", "how old were they?"))
+    assert messages[0]["text"] == facts().message("follow_up_without_context")
+    assert events == []
+
+
+def test_a_short_question_pointing_back_prefers_the_last_cards_topic():
+    parse = verdict(label("haugen_lawyer"), label("guest_bedroom"))
+    state = tracker("ask_founder", "where did he work from?", parse=parse, **{CARD_SLOT: "founding_year"})
+    messages, _ = run(ActionAnswerFact(), state)
+    assert answered(messages, "guest_bedroom")
+
+
+def test_a_message_not_understood_right_after_a_card_is_tried_as_its_follow_up():
+    parse = verdict(label("gates_result_79"), lexical=0.6)
+    messages, _ = run(ActionFallbackTopics(), tracker("nlu_fallback", "and the result?", parse=parse,
+                                                      **{CARD_SLOT: "gates_project"}))  # fmt: skip
+    assert answered(messages, "gates_result_79")
+
+    weak = verdict(label("gates_result_79"), lexical=0.1)
+    messages, _ = run(
+        ActionFallbackTopics(), tracker("nlu_fallback", "qwerty", parse=weak, **{CARD_SLOT: "gates_project"})
+    )
+    assert messages[0]["text"] == assistant_content().message("not_understood")
+
+
+def test_a_question_about_trafficking_gets_its_fact_and_one_line_pointing_to_the_hotline():
+    parse = verdict(label("cambodia_37_girls"))
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", "how old were the girls in 2003?", parse=parse))
+    assert safety_content().topic_line not in messages[0]["text"]
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", "how many trafficked girls were rescued?", parse=parse))
+    assert answered(messages, "cambodia_37_girls")
+    assert safety_content().topic_line in messages[0]["text"]
+    assert "1-833-900-1010" in safety_content().topic_line
+
+
+def test_tell_me_more_walks_the_topics_cards_then_points_to_the_article():
+    content = facts()
+    founder = content.topic("founder")
+    for key, following in zip(founder.cards, founder.cards[1:], strict=False):
+        messages, events = run(ActionTellMore(), tracker("ask_more", **{CARD_SLOT: key}))
+        assert answered(messages, following)
+        assert SlotSet(CARD_SLOT, following) in events
+    messages, events = run(ActionTellMore(), tracker("ask_more", **{CARD_SLOT: founder.cards[-1]}))
+    assert messages[0]["text"] == content.message("nothing_more", title=founder.title, url=content.article_url)
+    assert content.summary(founder).key not in str(messages[0]["buttons"])
     assert events == []
 
 
@@ -117,11 +227,64 @@ def test_an_unknown_fact_gets_an_honest_answer_and_the_right_contact(question, c
     assert expected.name in text.casefold() or expected.name[:1].upper() + expected.name[1:] in text
 
 
-def test_the_safety_answer_gives_emergency_hotline_and_cybertip_at_once():
-    messages, events = run(ActionSafetyHelp(), tracker("disclose_danger", "they took my passport"))
+@pytest.mark.parametrize(("intent", "contact"), [("ask_partnership", "partnerships"), ("ask_volunteer", "events")])
+def test_partnerships_and_volunteering_have_a_home_and_a_contact(intent, contact):
+    messages, _ = run(ActionAnswerRequest(), tracker(intent, "our company wants to work with you"))
+    text = messages[0]["text"]
+    assert text.startswith(contacts().requests[intent].message)
+    assert contacts().get(contact).details() in text
+
+
+def test_the_safety_answer_gives_emergency_hotline_and_cybertip_at_once_and_records_the_tier():
+    parse = {"safety": {"tier": "model+net", "model": True, "net": True}}
+    messages, events = run(ActionSafetyHelp(), tracker("disclose_danger", "they took my passport", parse=parse))
     text = messages[0]["text"]
     assert "911" in text
     assert "1-833-900-1010" in text
     assert "https://www.cybertip.ca" in text
     assert "{" not in text  # every placeholder filled
+    assert "?" not in text  # it never asks for details
+    assert events == [SlotSet(SAFETY_TIER_SLOT, "model+net")]
+
+
+@pytest.mark.parametrize("key", sorted(safety_content().follow_ups))
+def test_each_question_after_the_safety_answer_gets_its_own_careful_answer(key):
+    parse = {"fact_card": {"ranking": [{"label": f"safety_followup/{key}", "score": 0.9}]}}
+    messages, events = run(ActionSafetyHelp(), tracker("safety_followup", "should I…", parse=parse))
+    assert messages == [{**messages[0], "text": safety_content().follow_up(key)}]
+    assert "{" not in messages[0]["text"]
     assert events == []
+
+
+def test_where_to_report_is_information_not_thank_you_for_telling_me():
+    messages, _ = run(ActionReportInfo(), tracker("ask_where_to_report", "how do I report trafficking?"))
+    text = messages[0]["text"]
+    assert "1-833-900-1010" in text and "cybertip" in text.casefold()
+    assert not text.startswith("Thank you for telling me")
+
+
+def test_a_detail_the_article_does_not_give_is_said_so_before_the_closest_card():
+    content = facts()
+    parse = verdict(label("chennai_kenya"))
+    messages, _ = run(
+        ActionAnswerFact(), tracker("ask_field_offices", "what year did the Kenya office open?", parse=parse)
+    )
+    assert messages[0]["text"].startswith(content.detail_message)
+    assert content.card("chennai_kenya").answer in messages[0]["text"]
+
+
+def test_a_card_that_gives_the_detail_answers_without_the_hedge():
+    parse = verdict(label("phnom_penh_brothel"))
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", "which city was the brothel in?", parse=parse))
+    assert answered(messages, "phnom_penh_brothel")
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", "what happened in the brothel rescue?", parse=parse))
+    assert answered(messages, "phnom_penh_brothel")
+
+
+def test_a_close_call_is_answered_and_the_runner_up_offered():
+    parse = verdict(label("founding_year"), label("ijm_story"), label("gary_haugen"))
+    parse["fact_card"]["close_call"] = True
+    messages, _ = run(ActionAnswerFact(), tracker("ask_founding", "when did the organization start?", parse=parse))
+    assert answered(messages, "founding_year")
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == ["Tell me more", facts().card("ijm_story").title, facts().card("gary_haugen").title]

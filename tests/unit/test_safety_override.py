@@ -1,6 +1,9 @@
-"""The safety net in the NLU pipeline: disclosures always reach the safety intent, questions never do."""
+"""The safety gate at the end of the NLU pipeline: the model's disclosure wins over plea-like readings, and the
+phrase net catches what the model misses only where a person is in danger, never on history questions."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import yaml
@@ -18,6 +21,13 @@ def override() -> SafetyOverride:
     return SafetyOverride({**SafetyOverride.get_default_config(), **entry})
 
 
+def parsed(text: str, ranking: list[tuple[str, float]]) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
+    return message
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -28,17 +38,15 @@ def override() -> SafetyOverride:
         "a man keeps asking my 11 year old son for photos",
         "they forced me into prostitution",
         "the boss says we owe him and makes us work every night",
+        "on m'oblige à travailler sans salaire",
     ],
 )
-def test_a_disclosure_gets_the_safety_intent_whatever_the_model_said(override, text):
-    message = Message(data={"text": text})
-    message.set("intent", {"name": "ask_more", "confidence": 0.97}, add_to_output=True)
-    message.set("intent_ranking", [{"name": "ask_more", "confidence": 0.97}], add_to_output=True)
-
+def test_the_net_catches_a_disclosure_whatever_the_model_said(override, text):
+    message = parsed(text, [("ask_more", 0.97)])
     override.process([message])
-
     assert message.get("intent") == {"name": "disclose_danger", "confidence": 1.0}
     assert [r["name"] for r in message.get("intent_ranking")] == ["disclose_danger", "ask_more"]
+    assert message.get("safety")["tier"] == "net"
 
 
 @pytest.mark.parametrize(
@@ -47,20 +55,52 @@ def test_a_disclosure_gets_the_safety_intent_whatever_the_model_said(override, t
         "does IJM fight forced labour?",
         "what kinds of trafficking does IJM work on",
         "how many people were rescued from slavery",
-        "tell me about the brick kiln rescue in India",
+        "were the girls kept in a brothel?",
+        "were the migrant workers held in captivity at the kiln?",
+        "I read that traffickers take workers' passports, is that common?",
+        "my church wants to help women who were trafficked",
         "can I leave a donation in my will",
     ],
 )
-def test_a_question_about_ijms_work_keeps_its_own_intent(override, text):
-    message = Message(data={"text": text})
-    message.set("intent", {"name": "ask_violence_types", "confidence": 0.9}, add_to_output=True)
+def test_a_question_about_the_topic_keeps_its_own_intent(override, text):
+    message = parsed(text, [("ask_violence_types", 0.9), ("disclose_danger", 0.05)])
     override.process([message])
     assert message.get("intent")["name"] == "ask_violence_types"
+    assert message.get("safety") is None
 
 
-def test_no_training_or_held_out_example_of_another_intent_trips_it(override):
+@pytest.mark.parametrize("plea", ["stop", "greet", "deny", "thank", "nlu_fallback"])
+def test_the_models_disclosure_wins_over_a_plea_like_reading(override, plea):
+    message = parsed("please make it stop", [(plea, 0.6), ("disclose_danger", 0.3)])
+    override.process([message])
+    assert message.get("intent")["name"] == "disclose_danger"
+    assert message.get("safety") == {"tier": "model", "model": True, "net": False, "model_confidence": 0.3}
+
+
+def test_a_faint_disclosure_reading_under_a_plea_or_any_reading_under_a_question_is_not_enough(override):
+    faint = parsed("stop", [("stop", 0.9), ("disclose_danger", 0.05)])
+    question = parsed("tell me about the rescue", [("ask_event", 0.6), ("disclose_danger", 0.35)])
+    override.process([faint, question])
+    assert faint.get("intent")["name"] == "stop"
+    assert question.get("intent")["name"] == "ask_event"
+
+
+def test_both_tiers_are_recorded_when_both_fire(override):
+    message = parsed("my boss took my passport", [("disclose_danger", 0.8)])
+    override.process([message])
+    assert message.get("safety")["tier"] == "model+net"
+
+
+def test_no_sentence_of_the_article_trips_the_net(override, source_article):
+    sentences = [s for line in source_article.splitlines() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
+    assert len(sentences) > 50
+    assert [s for s in sentences if override.net_matches(s)] == []
+
+
+def test_no_training_example_of_another_intent_trips_the_net(override):
     examples = [*load_data(str(ROOT / "data" / "nlu")).intent_examples,
                 *load_data(str(ROOT / "tests" / "nlu" / "test_nlu.yml")).intent_examples]  # fmt: skip
+    ours = ("disclose_danger", "safety_followup")
     tripped = [(m.get("intent"), m.get("text")) for m in examples
-               if m.get("intent") != "disclose_danger" and override.matches(m.get("text"))]  # fmt: skip
+               if m.get("intent") not in ours and override.net_matches(m.get("text"))]  # fmt: skip
     assert tripped == []

@@ -80,15 +80,21 @@
     return svg;
   }
 
-  // http(s) and mailto addresses, and bare e-mail addresses; everything else (javascript:, data:...) stays text.
-  const LINK = /\b(?:https?:\/\/|mailto:)[^\s<>"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+/gi;
+  // A link written [its title](address) shows as its title; other http(s) and mailto addresses, and bare e-mail
+  // addresses, as themselves; everything else (javascript:, data:...) stays text.
+  const LINK =
+    /\[([^\]\n]{1,80})\]\(((?:https?:\/\/|mailto:)[^\s<>"'()]+)\)|\b(?:https?:\/\/|mailto:)[^\s<>"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+/gi;
 
   function appendText(parent, text) {
     let last = 0;
     for (const match of text.matchAll(LINK)) {
+      const titled = match[1] !== undefined;
       let shown = match[0];
-      while (/[.,;:!?'"]$/.test(shown) || (shown.endsWith(")") && !shown.includes("("))) shown = shown.slice(0, -1);
-      const href = /^(https?:|mailto:)/i.test(shown) ? shown : "mailto:" + shown;
+      if (!titled) {
+        while (/[.,;:!?'"]$/.test(shown) || (shown.endsWith(")") && !shown.includes("("))) shown = shown.slice(0, -1);
+      }
+      const target = titled ? match[2] : shown;
+      const href = /^(https?:|mailto:)/i.test(target) ? target : "mailto:" + target;
       let url = null;
       try {
         url = new URL(href);
@@ -97,7 +103,7 @@
       }
       if (!["http:", "https:", "mailto:"].includes(url.protocol)) continue;
       parent.append(text.slice(last, match.index));
-      const a = el("a", { href: url.href, target: "_blank", rel: "noopener noreferrer", text: shown });
+      const a = el("a", { href: url.href, target: "_blank", rel: "noopener noreferrer", text: titled ? match[1] : shown });
       a.append(el("span", { class: "sr", text: " (opens in a new tab)" }));
       parent.append(a);
       last = match.index + shown.length;
