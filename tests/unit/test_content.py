@@ -55,6 +55,8 @@ def test_a_missing_file_or_message_is_named(tmp_path):
 
 # Contact details are not figures about IJM: they are checked for where they come from, not for numbers.
 CONTACT_KEYS = {"numbers", "links", "url", "email", "phone"}
+# Patterns the assistant matches questions with, never says.
+CONTACT_KEYS |= {"details", "topic_words", "cards", "gives"}
 
 
 def _strings(item, key=None):
