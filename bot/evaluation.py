@@ -36,8 +36,12 @@ SAFETY = "disclose_danger"
 
 @dataclass(frozen=True)
 class Thresholds:
-    accuracy: float = 0.95
-    macro_f1: float = 0.95
+    """Intent-level floors on the first held-out file. Lowered from 0.95 / 0.95 with issue #15: the file gained five
+    intents of eight examples each (follow-ups, partnerships, volunteering, where to report, safety follow-ups) that
+    weigh heavily on macro F1; whether a visitor is answered is now gated reply by reply (bot/reply_evaluation.py)."""
+
+    accuracy: float = 0.93
+    macro_f1: float = 0.90
     out_of_scope_recall: float = 0.90
 
 
@@ -127,11 +131,29 @@ def parse_full(model: Path, texts: list[str]) -> list[dict]:
     return asyncio.run(parse())
 
 
+KNOWLEDGE = "ask_fact (any topic)"
+
+
+def knowledge_intents() -> frozenset[str]:
+    """The topic intents of the fact cards: one action answers them all, and the card (not the topic intent)
+    decides the answer, so for the intent scores they are one class (the cards are scored by the replies)."""
+    from bot.content.facts import EVENT_INTENT, facts
+
+    return frozenset({EVENT_INTENT, *(intent for topic in facts().topics.values() for intent in topic.intents)})
+
+
+def scored_label(intent: str, knowledge: frozenset[str]) -> str:
+    if intent == FALLBACK:
+        return OUT_OF_SCOPE
+    return KNOWLEDGE if intent in knowledge else intent
+
+
 def evaluate(model: Path, label: str, held_out: Path = HELD_OUT) -> Evaluation:
     examples = load_held_out(held_out)
     texts = [text for text, _ in examples]
-    gold = [intent for _, intent in examples]
-    predicted = [OUT_OF_SCOPE if p == FALLBACK else p for p in parse_all(model, texts)]
+    knowledge = knowledge_intents()
+    gold = [scored_label(intent, knowledge) for _, intent in examples]
+    predicted = [scored_label(p, knowledge) for p in parse_all(model, texts)]
     result = Evaluation(label=label, model=model, gold=gold, predicted=predicted, texts=texts, held_out=held_out)
     result.per_intent = _per_intent(gold, predicted)
     return result
@@ -283,7 +305,9 @@ def _safety_score(result: Evaluation) -> str:
 
 
 def markdown_report(results: list[Evaluation]) -> str:
-    lines = ["# NLU evaluation on the held-out files", "", "`nlu_fallback` counts as `out_of_scope`.", ""]
+    lines = ["# NLU evaluation on the held-out files", "",
+             "`nlu_fallback` counts as `out_of_scope`; the fact cards' topic intents count as one, "
+             f"`{KNOWLEDGE}`: the card decides the answer (see reply-evaluation.md).", ""]  # fmt: skip
     lines += [f"- {r.label}: `{r.held_out.relative_to(PROJECT_ROOT)}`, {len(r.gold)} examples" for r in results]
     lines += [""]
     lines += ["| | " + " | ".join(r.label for r in results) + " |", "|---|" + "---|" * len(results)]

@@ -209,12 +209,13 @@ def failure_lines(score: FileScore) -> list[str]:
 
 @dataclass(frozen=True)
 class ReplyGoals:
-    """What `ijm-bot evaluate --check` requires of the replies. The tuning file's own figures are the floor
-    (nothing tuned may regress); the unseen file is held to a floor below them, since it is never tuned on."""
+    """What `ijm-bot evaluate --check` requires of the replies: floors a little under the figures measured when
+    they were set (2026-12-03: tuning 95.5% / 96.9%, unseen 92.9% / 83.3%), so that a change that makes the
+    assistant understand less fails `make test`. The issue's goal (97% on the unseen file) is higher and not met."""
 
-    tuning_questions: float = 0.95
+    tuning_questions: float = 0.93
     tuning_followups: float = 0.90
-    unseen_questions: float = 0.85
+    unseen_questions: float = 0.88
     unseen_followups: float = 0.75
 
 

@@ -6,6 +6,8 @@ Two tiers decide, and the message records which fired (`safety` in the parse dat
   plea for help can look like ("stop them please…", "hi i need help they won't let me go", "no one lets me
   leave"): when the top intent is one of `plea_intents` (stop, greet, deny, thank, the fallback…) and the model
   still gives `disclose_danger` at least `plea_min_confidence`, the message is a disclosure.
+- A question about IJM itself (`topic_question`) needs the model to be sure (`topic_question_min_confidence`)
+  unless the net fires too: history questions full of danger words are the model's typical misfire.
 - **net**: a recall net of phrases for what the model misses. A phrase only counts with a person ("I", "me",
   "my", "we", "someone I know", French "je", "mon"…) within `person_window` characters of it, so that questions
   about IJM's work full of the same words ("were the girls kept in a brothel?", "workers being held in captivity
@@ -62,6 +64,8 @@ class SafetyOverride(GraphComponent):
             "person_ignore": None,
             "plea_intents": [],
             "plea_min_confidence": 0.2,
+            "topic_question": None,
+            "topic_question_min_confidence": 0.8,
         }
 
     @classmethod
@@ -84,6 +88,10 @@ class SafetyOverride(GraphComponent):
         self.person_ignore = re.compile(config["person_ignore"], re.IGNORECASE) if config["person_ignore"] else None
         self.plea_intents = frozenset(config["plea_intents"])
         self.plea_min_confidence = float(config["plea_min_confidence"])
+        # A question about IJM's work ("is IJM's work sustainable after they leave a country?") is read as a
+        # disclosure by the model alone only when it is sure; a disclosure that names IJM still has the net.
+        self.topic_question = re.compile(config["topic_question"], re.IGNORECASE) if config["topic_question"] else None
+        self.topic_question_min_confidence = float(config["topic_question_min_confidence"])
 
     def net_matches(self, text: str) -> bool:
         """A danger phrase with a person near it."""
@@ -107,7 +115,13 @@ class SafetyOverride(GraphComponent):
             float((intent or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0) if top == self.intent else 0.0,
         )
         model = top == self.intent or (top in self.plea_intents and confidence >= self.plea_min_confidence)
-        return SafetyVerdict(model=model, net=self.net_matches(text), model_confidence=confidence)
+        net = self.net_matches(text)
+        if model and not net and self.about_ijm(text) and confidence < self.topic_question_min_confidence:
+            model = False
+        return SafetyVerdict(model=model, net=net, model_confidence=confidence)
+
+    def about_ijm(self, text: str) -> bool:
+        return self.topic_question is not None and bool(self.topic_question.search(normalise(text)))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -104,3 +104,13 @@ def test_no_training_example_of_another_intent_trips_the_net(override):
     tripped = [(m.get("intent"), m.get("text")) for m in examples
                if m.get("intent") not in ours and override.net_matches(m.get("text"))]  # fmt: skip
     assert tripped == []
+
+
+def test_a_question_about_ijm_needs_a_sure_model_or_the_net(override):
+    unsure = parsed("is IJM's work sustainable after they leave a country?", [("disclose_danger", 0.55)])
+    sure = parsed("IJM I need help now", [("disclose_danger", 0.93)])
+    netted = parsed("can IJM help me, my boss took my passport", [("disclose_danger", 0.4)])
+    override.process([unsure, sure, netted])
+    assert unsure.get("safety") is None
+    assert sure.get("safety")["tier"] == "model"
+    assert netted.get("safety")["tier"] == "model+net"

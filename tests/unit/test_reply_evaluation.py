@@ -1,0 +1,41 @@
+"""The reply scoring of `ijm-bot evaluate`: what counts as a reply that contains the fact asked for."""
+
+from __future__ import annotations
+
+from bot.reply_evaluation import Case, contains, honest_markers, judge, load_cases, reply_text
+from tests.conftest import ROOT
+
+
+def test_numbers_and_percentages_match_whichever_way_they_are_written():
+    assert contains("over 76,063 people", "76063")
+    assert contains("a 73% reduction", "73 percent")
+    assert contains("Thirty-seven girls", ["37", "thirty-seven"])
+    assert not contains("76,000 people", "76,063")
+
+
+def test_every_expected_item_must_be_in_the_reply():
+    case = Case("question", ["how old were the girls?"], expect=[["three", "3"], "10"])
+    assert judge(case, "from just three to 10 years old", [])
+    assert not judge(case, "from just three years old", [])
+    assert not judge(Case("question", ["?"], expect=[]), "anything", [])  # a case with nothing to find never passes
+
+
+def test_a_question_the_article_cannot_answer_passes_only_with_an_honest_reply():
+    markers = honest_markers()
+    case = Case("unanswerable", ["what is the CEO's salary?"])
+    assert judge(case, markers[0] + " The IJM Canada team can help.", markers)
+    assert not judge(case, "IJM began in 1997.", markers)
+
+
+def test_a_reply_is_read_with_its_buttons():
+    text = reply_text([{"text": "Did you mean:", "buttons": [{"title": "When IJM began", "payload": "/x"}]}])
+    assert "When IJM began" in text
+
+
+def test_the_held_out_files_load_and_are_as_big_as_promised():
+    tuning = load_cases(ROOT / "tests" / "nlu" / "facts_tuning.yml")
+    unseen = load_cases(ROOT / "tests" / "nlu" / "facts_unseen.yml")
+    assert sum(c.kind == "question" for c in unseen) >= 300
+    assert sum(c.kind == "followup" for c in unseen) >= 40
+    assert sum(c.kind == "question" for c in tuning) >= 150
+    assert all(c.expect for c in unseen + tuning if c.kind in ("question", "followup"))
