@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +23,8 @@ def test_a_monthly_gift_with_an_amount_gets_a_tracked_prefilled_link(assistant):
         assistant.rest_url, json={"sender": sender, "message": "I'd like to give $50 a month"}, timeout=60
     ).json()
     texts = [r["text"] for r in replies]
-    link = next(word for word in texts[-1].split() if "/go/donate" in word)
+    # The link is written [Donate now](address): the widget shows its title.
+    link = re.search(r"\[Donate now\]\((\S+/go/donate\S*?)\)", texts[-1]).group(1)
     assert link == f"{assistant.web_url}/go/donate?c={sender}&amount=50&frequency=monthly"
     campaign = donate_content().campaign
     assert any(t.startswith(campaign.headline) for t in texts) == campaign.running_on(date.today())
