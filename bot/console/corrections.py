@@ -232,6 +232,13 @@ def correction_form_html(
         f'<option value="{escape(name)}"{" selected" if name == current_intent else ""}>{escape(name)}</option>'
         for name in choices
     )
+    if current_intent and current_intent not in choices:
+        # What the model said is no intent one can correct to (nlu_fallback: not understood): shown first and
+        # selected, but disabled, so the form sends nothing until staff pick the right intent.
+        options = (
+            f'<option value="{escape(current_intent)}" selected disabled>{escape(current_intent)} '
+            "(what the model said)</option>" + options
+        )
     field_id = f"correct-{int(event_id)}"
     return (
         '<form method="post" action="/console/corrections" class="correction">'

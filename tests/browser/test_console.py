@@ -32,7 +32,7 @@ HISTORY = ["Hello from Moose Jaw!", "When was IJM founded?"]
 UNIQUE_WORD = "moose"
 DONATION = ["How can I donate to IJM Canada?"]
 PLACES = ["Which countries does IJM work in?", "thanks!"]
-# The model files this under out_of_scope: staff correct it to what it means.
+# The model does not understand this (nlu_fallback or out_of_scope): staff correct it to what it means.
 MISUNDERSTOOD = ["I'd like to set up a bake sale at my school for you"]
 RIGHT_INTENT = "fundraise"
 TAG = "church group"

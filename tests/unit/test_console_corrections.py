@@ -337,3 +337,10 @@ def test_a_viewer_never_sees_a_cut_email_address_or_phone_number(console):
     admin, _ = sign_in(url, "amira")
     assert "write to kim@e<" in admin.get(f"{url}/console/unanswered", timeout=10).text
     assert "mail kim@exa<" in admin.get(f"{url}/console/corrections", timeout=10).text
+
+
+def test_a_message_not_understood_shows_what_the_model_said_but_cannot_be_sent_as_the_correction():
+    html = correction_form_html(7, "nlu_fallback", "token", "/console", ["greet", "donate"])
+    assert '<option value="nlu_fallback" selected disabled>nlu_fallback (what the model said)</option>' in html
+    assert html.index("nlu_fallback") < html.index('value="greet"')
+    assert html.count(" selected") == 1
