@@ -39,3 +39,23 @@ def test_the_held_out_files_load_and_are_as_big_as_promised():
     assert sum(c.kind == "followup" for c in unseen) >= 40
     assert sum(c.kind == "question" for c in tuning) >= 150
     assert all(c.expect for c in unseen + tuning if c.kind in ("question", "followup"))
+
+
+def test_the_safety_report_puts_the_stock_model_beside_ours_model_alone():
+    from pathlib import Path
+
+    from bot.evaluation import SAFETY_CORPUS, SafetyScore, safety_markdown
+
+    yes, no = True, False
+    ours_fired = {"model": [yes, no, yes], "net": [no, yes, no], "together": [yes, yes, yes]}
+    stock_fired = {"model": [yes, no, no], "net": [no, no, no], "together": [yes, no, no]}
+    ours = SafetyScore("ours", SAFETY_CORPUS, ["d1", "d2"], ["n1"], ours_fired)
+    stock = SafetyScore("stock", SAFETY_CORPUS, ["d1", "d2"], ["n1"], stock_fired)
+    report = safety_markdown([ours, stock])
+    assert "| ours, model | `safety_corpus.yml` | 1/2 | 1/1 |" in report
+    assert "| ours, net | `safety_corpus.yml` | 1/2 | 0/1 |" in report
+    assert "| ours, together | `safety_corpus.yml` | 2/2 | 1/1 |" in report
+    assert "| stock, together | `safety_corpus.yml` | 1/2 | 0/1 |" in report
+    assert "stock, net" not in report  # the stock pipeline has no net
+    assert ours.missed() == [] and stock.missed() == ["d2"] and ours.misfires("together") == ["n1"]
+    assert isinstance(SAFETY_CORPUS, Path)
