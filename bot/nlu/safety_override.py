@@ -105,9 +105,6 @@ class SafetyOverride(GraphComponent):
                     return True
         return False
 
-    # The unit tests and the evaluation call the net on its own under this name.
-    matches = net_matches
-
     def verdict(self, text: str, intent: dict | None, ranking: list[dict]) -> SafetyVerdict:
         top = (intent or {}).get(INTENT_NAME_KEY)
         confidence = next(
