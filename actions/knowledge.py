@@ -32,6 +32,10 @@ CONTEXT_RANKS = 4
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
 FALLBACK_CONTEXT_LEXICAL = 0.3
+# A year the question names but the first card's answer does not say: a card that says it wins if it scores at
+# least this share of the first card's score; the first card is kept anyway when it scores this much.
+YEAR_RANK_RATIO = 0.6
+YEAR_KEEP_SCORE = 0.5
 
 
 def card_payload(content: Facts, card: Card) -> str:
@@ -53,9 +57,29 @@ def send_topic_menu(dispatcher: CollectingDispatcher, content: Facts, message_ke
     dispatcher.utter_message(text=content.message(message_key), buttons=topic_buttons(topics, content))
 
 
+def card_verdict(tracker: Tracker) -> dict[str, Any]:
+    """The NLU's verdict on which card answers (`fact_card`, written by bot/nlu/card_matcher.py). A pipeline
+    without the card matcher (Rasa's stock config, as `ijm-bot evaluate --baseline` compares) still has the
+    ResponseSelector's ranking: its first card is taken as sure, which is what stock Rasa does with it."""
+    message = tracker.latest_message
+    verdict = message.get(CARD_SLOT)
+    if isinstance(verdict, dict):
+        return verdict
+    selectors = message.get("response_selector") or {}
+    for selector in selectors.values() if isinstance(selectors, dict) else []:
+        ranking = [
+            {"label": entry.get("intent_response_key"), "score": entry.get("confidence")}
+            for entry in (selector or {}).get("ranking") or []
+            if isinstance(entry, dict)
+        ]
+        if ranking:
+            return {"ranking": ranking, "unsure": False, "close_call": False}
+    return {}
+
+
 def ranked_cards(content: Facts, tracker: Tracker) -> list[Card]:
     """The fact cards of the NLU's ranking, best first (other retrieval labels left out)."""
-    ranking = (tracker.latest_message.get(CARD_SLOT) or {}).get("ranking") or []
+    ranking = card_verdict(tracker).get("ranking") or []
     cards = [content.card_for_label(entry.get("label")) for entry in ranking if isinstance(entry, dict)]
     return [card for card in cards if card is not None]
 
@@ -94,8 +118,14 @@ def card_in_context(content: Facts, tracker: Tracker, ranked: list[Card]) -> Car
     last = content.card(tracker.get_slot(CARD_SLOT))
     if last is None or not is_anaphoric(tracker):
         return None
-    family = set(content.topic_of(last).cards)
-    return next((card for card in ranked[:CONTEXT_RANKS] if card.key in family), None)
+    return in_family(content, last, ranked[:CONTEXT_RANKS])
+
+
+def in_family(content: Facts, last: Card, ranked: list[Card]) -> Card | None:
+    """The best-ranked card of the last card's own topic, else of a topic related to it."""
+    own = set(content.topic_of(last).cards)
+    family = set(content.family(last))
+    return next((c for c in ranked if c.key in own), None) or next((c for c in ranked if c.key in family), None)
 
 
 def fallback_follow_up(content: Facts, tracker: Tracker) -> Card | None:
@@ -104,8 +134,8 @@ def fallback_follow_up(content: Facts, tracker: Tracker) -> Card | None:
     text = tracker.latest_message.get("text") or ""
     if last is None or len(text.split()) > FALLBACK_CONTEXT_WORDS:
         return None
-    family = set(content.topic_of(last).cards)
-    ranking = (tracker.latest_message.get(CARD_SLOT) or {}).get("ranking") or []
+    family = set(content.family(last))
+    ranking = card_verdict(tracker).get("ranking") or []
     for entry in ranking:
         card = content.card_for_label(entry.get("label"))
         if card is not None and card.key in family and float(entry.get("lexical") or 0) >= FALLBACK_CONTEXT_LEXICAL:
@@ -114,12 +144,32 @@ def fallback_follow_up(content: Facts, tracker: Tracker) -> Card | None:
 
 
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
-    """For "how old were they?": the best-ranked card of the last card's topic, else the last card itself."""
+    """For "how old were they?": the best-ranked card of the last card's topic (or a related topic's: "who founded
+    IJM?" → "when?"), else the last card itself."""
     last = content.card(tracker.get_slot(CARD_SLOT))
     if last is None:
         return None
-    family = set(content.topic_of(last).cards)
-    return next((card for card in ranked_cards(content, tracker) if card.key in family), last)
+    ranked = ranked_cards(content, tracker)
+    return in_family(content, last, ranked[:CONTEXT_RANKS]) or in_family(content, last, ranked) or last
+
+
+def card_for_year(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
+    """ "What happened in 2015?": when the question names a year that the first card's answer does not say, the
+    best-ranked card that says it, if it ranks nearly as high; else, unless the first card is a strong match, the
+    card the year belongs to (bot/content/facts.yml `years`)."""
+    years = [str(y) for y in tracker.get_latest_entity_values("year")]
+    if not years or not ranked or any(year in ranked[0].answer for year in years):
+        return None
+    ranking = card_verdict(tracker).get("ranking") or []
+    scores = {entry.get("label"): float(entry.get("score") or 0) for entry in ranking}
+    best = scores.get(content.label(ranked[0]), 0.0)
+    for card in ranked[1:]:
+        says_it = any(year in card.answer for year in years)
+        if says_it and scores.get(content.label(card), 0.0) >= YEAR_RANK_RATIO * best:
+            return card
+    if best >= YEAR_KEEP_SCORE:
+        return None
+    return content.for_entities([], years, [])
 
 
 class ActionAnswerFact(Action):
@@ -149,7 +199,9 @@ class ActionAnswerFact(Action):
         ranked = ranked_cards(content, tracker)
         if (in_context := card_in_context(content, tracker, ranked)) is not None:
             return answer_card(dispatcher, tracker, content, in_context, asked=True)
-        verdict = message.get(CARD_SLOT) or {}
+        if (of_year := card_for_year(content, tracker, ranked)) is not None:
+            return answer_card(dispatcher, tracker, content, of_year, asked=True)
+        verdict = card_verdict(tracker)
         unsure = bool(verdict.get("unsure", True))
         if ranked and not unsure:
             # A close call (a card of another topic nearly as likely): answer, and offer the others too.
@@ -175,7 +227,7 @@ class ActionAnswerFact(Action):
         topic = content.for_intent(intent)
         if topic is not None:
             summary = content.summary(topic)
-            return answer_card(dispatcher, tracker, content, summary, asked=bool(message.get(CARD_SLOT)))
+            return answer_card(dispatcher, tracker, content, summary, asked=bool(verdict))
         named_something = any(entities.values())
         menu = content.topics_with_entities() if named_something else list(content.topics.values())
         send_topic_menu(dispatcher, content, "unknown_place_or_year" if named_something else "pick_a_topic", menu)

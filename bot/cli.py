@@ -164,10 +164,15 @@ def command_run(args: argparse.Namespace, settings: Settings) -> int:
     upgrade_database(database_url)
     if not any_staff(engine_for(database_url)):
         print(NO_STAFF_HINT, flush=True)
-    try:
-        model, trained = ensure_model(settings.model_dir)
-    except TrainingFailed as error:
-        return _fail(f"not starting: {error}", 1)
+    if getattr(args, "model", None) is not None:
+        model, trained = args.model.resolve(), False
+        if not model.is_file():
+            return _fail(f"not starting: no trained model at {model}")
+    else:
+        try:
+            model, trained = ensure_model(settings.model_dir)
+        except TrainingFailed as error:
+            return _fail(f"not starting: {error}", 1)
     print(f"{'Trained' if trained else 'Using'} model {model.name}", flush=True)
     specs, cluster_lines = service_specs(settings, model, database_url), ""
     if instances != 1:
@@ -198,9 +203,11 @@ def command_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     print((REPORT_DIR / "nlu-evaluation.md").read_text(encoding="utf-8"), flush=True)
     problems = results[0].failures(Thresholds()) if args.check else []
     if not args.no_replies:
+        from bot.evaluation import train_baseline
         from bot.reply_evaluation import run_reply_evaluation
 
-        problems += run_reply_evaluation(REPORT_DIR, check=args.check)
+        stock = train_baseline().path if args.baseline else None  # trained above already: kept in var/
+        problems += run_reply_evaluation(REPORT_DIR, check=args.check, stock_model=stock)
     if not args.check:
         return 0
     for problem in problems:
@@ -340,6 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="run N Rasa servers and N action servers behind nginx (N >= 2; needs PostgreSQL, REDIS_URL, nginx)",
+    )
+    run.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help="serve this trained model (a .tar.gz) instead of the project's own; e.g. the stock-config baseline",
     )
     run.set_defaults(handler=command_run)
     train = commands.add_parser("train", help="train the model unless models/ has one for the current project")

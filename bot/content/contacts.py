@@ -26,9 +26,10 @@ class Route:
     contact: str
     keywords: tuple[str, ...]
 
+    # a keyword matches its plural too ("internship", "internships")
     def matches(self, text: str) -> bool:
         lowered = text.casefold()
-        return any(re.search(rf"\b{re.escape(k.casefold())}\b", lowered) for k in self.keywords)
+        return any(re.search(rf"\b{re.escape(k.casefold())}s?\b", lowered) for k in self.keywords)
 
 
 @dataclass(frozen=True)

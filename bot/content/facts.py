@@ -39,6 +39,7 @@ class Topic:
     places: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     events: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()  # topics a follow-up may continue into ("who founded it?" → "when?")
 
     @property
     def intent(self) -> str:
@@ -57,11 +58,33 @@ class Facts:
     cards: dict[str, Card]
     detail_message: str = ""
     details_not_given: tuple[tuple[str, re.Pattern], ...] = ()
+    # a count asked for one place or year ("how many were rescued in Uganda / in 2022?"): given only by a card
+    # that names that place or year itself
+    count_question: re.Pattern | None = None
 
     def missing_detail(self, question: str, card: Card) -> str | None:
         """The detail the question asks for that the article does not give (and this card does not either)."""
         lowered = question.casefold().replace("’", "'")
-        return next((n for n, p in self.details_not_given if n not in card.gives and p.search(lowered)), None)
+        named = next((n for n, p in self.details_not_given if n not in card.gives and p.search(lowered)), None)
+        if named is None and self.count_question is not None and self.count_question.search(lowered):
+            own = " ".join([card.answer, *card.places, *self.topic_of(card).places]).casefold()
+            if any(name not in own for name in self.places_and_years_in(lowered)):
+                return "count_for_place_or_year"
+        return named
+
+    def places_and_years_in(self, lowered: str) -> list[str]:
+        """The article's places and any years a (lower-cased) question names."""
+        places = {str(p).casefold() for t in self.topics.values() for p in t.places}
+        named = [p for p in places if re.search(rf"\b{re.escape(p)}\b", lowered)]
+        return named + re.findall(r"\b(?:19|20)\d\d\b", lowered)
+
+    def family(self, card: Card) -> list[str]:
+        """The cards a follow-up to this card may be about: its topic's, then its related topics'."""
+        topic = self.topic_of(card)
+        keys = list(topic.cards)
+        for related in topic.related:
+            keys += [k for k in self.topics[related].cards if k not in keys]
+        return keys
 
     def topic(self, key: str | None) -> Topic | None:
         return self.topics.get(key) if key else None
@@ -126,6 +149,10 @@ def _matches(value: str, candidates: tuple) -> bool:
     return any(str(candidate).casefold() == wanted for candidate in candidates)
 
 
+def _optional_pattern(pattern: object) -> re.Pattern | None:
+    return re.compile(str(pattern)) if pattern else None
+
+
 def _strings(entry: dict, field: str) -> tuple:
     raw = entry.get(field) or []
     if not isinstance(raw, list):
@@ -146,6 +173,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
                 places=_strings(entry, "places"),
                 years=tuple(int(y) for y in _strings(entry, "years")),
                 events=_strings(entry, "events"),
+                related=_strings(entry, "related"),
             )
             for key, entry in data["topics"].items()
         }
@@ -165,8 +193,9 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             for key, entry in data["cards"].items()
         }
         missing = [c for topic in topics.values() for c in topic.cards if c not in cards]
+        missing += [r for topic in topics.values() for r in topic.related if r not in topics]
         if missing or not all(t.cards for t in topics.values()):
-            raise ContentError(f"facts.yml: topics list cards that do not exist or no cards: {missing}")
+            raise ContentError(f"facts.yml: unknown cards or related topics, or a topic with no cards: {missing}")
         return Facts(
             article_title=str(article["title"]),
             article_url=str(article["url"]),
@@ -180,6 +209,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
                 (str(name), re.compile(str(pattern)))
                 for name, pattern in ((data.get("details_not_given") or {}).get("details") or {}).items()
             ),
+            count_question=_optional_pattern((data.get("details_not_given") or {}).get("count_for_place_or_year")),
         )
     except (KeyError, TypeError, ValueError, re.error) as error:
         if isinstance(error, ContentError):

@@ -11,8 +11,9 @@ n-grams (robust to "Haugun", "Cambodja"), combines the two, and writes the verdi
 
 `unsure` means the action should ask ("Did you mean …?") instead of answering; `close_call`, that it should answer
 and offer the runner-up of another topic as well. A message the DIET classifier
-could not place (`nlu_fallback`) but whose words match a card's questions closely is given that card's topic
-intent ("Haugun?" is a question about the founder).
+could not place (`nlu_fallback`) but whose words match a card's questions closely, or whose best card belongs
+to the topic DIET guessed just under its threshold, is given that card's topic intent ("Haugun?" is a question
+about the founder).
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ class CardMatcher(GraphComponent):
             "unsure_margin": 0.04,
             # a not-understood message whose words match a card this closely is a question about that card
             "rescue_lexical": 0.6,
+            # ...and so is one where DIET's best guess (at least `agree_intent_min`) is the topic intent of the
+            # card ranked first (scoring at least `agree_card_min`): two opinions agree, neither sure alone
+            "agree_intent_min": 0.25,
+            "agree_card_min": 0.25,
+            # retrieval intents never given this way (they only make sense right after their own answer)
+            "no_rescue_intents": ["safety_followup"],
             "ranking_length": 10,
         }
 
@@ -180,6 +187,22 @@ class CardMatcher(GraphComponent):
         rival = next((s for s in ranking[1:] if s.label.split("/", 1)[0] != best.label.split("/", 1)[0]), None)
         return rival is not None and best.score - rival.score < float(self.config["unsure_margin"])
 
+    def rescue(self, message: Message, best: Scored) -> dict[str, Any] | None:
+        """The intent a not-understood message gets from its best card, if the evidence is good enough."""
+        topic_intent = best.label.split("/", 1)[0]
+        if topic_intent in self.config["no_rescue_intents"]:
+            return None
+        if best.lexical >= float(self.config["rescue_lexical"]):
+            return {INTENT_NAME_KEY: topic_intent, PREDICTED_CONFIDENCE_KEY: best.lexical}
+        guesses = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
+        if not guesses or best.score < float(self.config["agree_card_min"]):
+            return None
+        guess = guesses[0]
+        confidence = float(guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        if guess.get(INTENT_NAME_KEY) == topic_intent and confidence >= float(self.config["agree_intent_min"]):
+            return {INTENT_NAME_KEY: topic_intent, PREDICTED_CONFIDENCE_KEY: confidence}
+        return None
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
@@ -190,8 +213,8 @@ class CardMatcher(GraphComponent):
             if not ranking:
                 continue
             best = ranking[0]
-            if intent == FALLBACK_INTENT and best.lexical >= float(self.config["rescue_lexical"]):
-                rescued = {INTENT_NAME_KEY: best.label.split("/", 1)[0], PREDICTED_CONFIDENCE_KEY: best.lexical}
+            rescued = self.rescue(message, best) if intent == FALLBACK_INTENT else None
+            if rescued is not None:
                 message.set(INTENT, rescued, add_to_output=True)
                 others = [
                     r
@@ -199,6 +222,8 @@ class CardMatcher(GraphComponent):
                     if r.get(INTENT_NAME_KEY) != rescued[INTENT_NAME_KEY]
                 ]
                 message.set(INTENT_RANKING_KEY, [rescued, *others], add_to_output=True)
+                ranking = self.rank(text, rescued[INTENT_NAME_KEY], _selector_confidences(message))
+                best = ranking[0]
             message.set(
                 FACT_CARD_KEY,
                 {

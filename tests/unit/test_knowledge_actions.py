@@ -214,6 +214,7 @@ def test_tell_me_more_with_nothing_before_offers_the_topics():
     [
         ("can I get a tax receipt for my gift?", "donor_care"),
         ("are you hiring right now", "careers"),
+        ("any internships for students?", "careers"),  # a keyword's plural
         ("I'm a journalist, who handles press?", "media"),
         ("how much does the CEO earn", "general"),
     ],
@@ -288,3 +289,64 @@ def test_a_close_call_is_answered_and_the_runner_up_offered():
     assert answered(messages, "founding_year")
     titles = [b["title"] for b in messages[0]["buttons"]]
     assert titles == ["Tell me more", facts().card("ijm_story").title, facts().card("gary_haugen").title]
+
+
+def test_without_the_card_matcher_the_response_selectors_first_card_is_the_answer():
+    """Rasa's stock config has a ResponseSelector but not our card matcher: its ranking is used as it is."""
+    selector = {
+        "default": {
+            "ranking": [
+                {"intent_response_key": "ask_where_to_report/report", "confidence": 0.6},
+                {"intent_response_key": label("gates_result_79"), "confidence": 0.3},
+                {"intent_response_key": label("gates_goal_20"), "confidence": 0.1},
+            ]
+        }
+    }
+    parse = {"response_selector": selector}
+    messages, events = run(ActionAnswerFact(), tracker("ask_event", "what did the Gates project get?", parse=parse))
+    assert answered(messages, "gates_result_79")
+    assert "buttons" in messages[0] and len(messages[0]["buttons"]) == 1  # answered, not "Did you mean"
+    assert SlotSet(CARD_SLOT, "gates_result_79") in events
+
+
+def test_a_year_the_first_card_does_not_say_goes_to_the_card_that_says_it():
+    """ "What happened in 2015?": the office card ranks first by a little, the 73% card (2015) nearly as high."""
+    ranking = [
+        {"label": label("cambodia_office"), "score": 0.43, "selector": 0.16, "lexical": 0.59},
+        {"label": label("cambodia_73_percent"), "score": 0.40, "selector": 0.06, "lexical": 0.67},
+    ]
+    parse = {"fact_card": {"card": "cambodia_office", "unsure": False, "ranking": ranking}}
+    year = [entity("year", "2015")]
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", "what happened in 2015", year, parse=parse))
+    assert answered(messages, "cambodia_73_percent")
+
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", "what happened then", [], parse=parse))
+    assert answered(messages, "cambodia_office")  # no year named: the first card
+
+
+def test_a_strong_first_card_is_kept_when_the_year_named_is_a_wrong_premise():
+    ranking = [{"label": label("founding_year"), "score": 0.8, "selector": 0.9, "lexical": 0.6},
+               {"label": label("offices_2000"), "score": 0.2, "selector": 0.01, "lexical": 0.4}]  # fmt: skip
+    parse = {"fact_card": {"card": "founding_year", "unsure": False, "ranking": ranking}}
+    state = tracker("ask_founding", "was IJM founded in 2000?", [entity("year", "2000")], parse=parse)
+    assert answered(run(ActionAnswerFact(), state)[0], "founding_year")
+
+
+def test_a_follow_up_may_continue_into_a_related_topic():
+    """After "who founded IJM?", "when?" is about the founding (facts.yml: founder is related to founding)."""
+    parse = verdict(label("founding_year"), label("guest_bedroom"))
+    state = tracker("ask_followup", "when?", parse=parse, **{CARD_SLOT: "gary_haugen"})
+    assert answered(run(ActionAnswerFact(), state)[0], "founding_year")
+
+
+def test_a_count_for_a_place_the_card_does_not_name_is_said_to_be_missing():
+    parse = verdict(label("people_rescued"))
+    messages, _ = run(ActionAnswerFact(), tracker("ask_impact", "how many people has IJM rescued in Uganda?",
+                                                   [entity("place", "Uganda")], parse=parse))  # fmt: skip
+    assert messages[0]["text"].startswith(facts().detail_message)
+    assert facts().card("people_rescued").answer in messages[0]["text"]
+
+    parse = verdict(label("cambodia_37_girls"))
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", "how many girls were rescued in Cambodia in 2003?",
+                                                   [entity("place", "Cambodia")], parse=parse))  # fmt: skip
+    assert answered(messages, "cambodia_37_girls")

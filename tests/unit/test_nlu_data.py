@@ -56,3 +56,12 @@ def test_the_two_held_out_files_share_no_example(held_out):
     unseen = load_data(str(ROOT / "tests" / "nlu" / "test_nlu_unseen.yml"))
     first = {normalise(m.get("text")) for m in held_out.intent_examples}
     assert [m.get("text") for m in unseen.intent_examples if normalise(m.get("text")) in first] == []
+
+
+def test_every_lookup_and_regex_entity_is_annotated_in_the_training_data(training):
+    """RegexEntityExtractor uses only the lookup tables and regexes of entities annotated in the training data:
+    an entity that is never annotated is never extracted (the fact cards' places and years were lost that way)."""
+    named = {table["name"] for table in training.lookup_tables} | {regex["name"] for regex in training.regex_features}
+    annotated = Counter(e["entity"] for m in training.training_examples for e in m.get("entities") or [])
+    assert {"place", "year", "event"} <= named
+    assert {name: annotated[name] for name in named if annotated[name] < 10} == {}

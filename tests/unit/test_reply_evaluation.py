@@ -59,3 +59,34 @@ def test_the_safety_report_puts_the_stock_model_beside_ours_model_alone():
     assert "stock, net" not in report  # the stock pipeline has no net
     assert ours.missed() == [] and stock.missed() == ["d2"] and ours.misfires("together") == ["n1"]
     assert isinstance(SAFETY_CORPUS, Path)
+
+
+def test_the_stock_baseline_is_reported_beside_ours_but_never_gates(monkeypatch, tmp_path):
+    """`ijm-bot evaluate --baseline` plays the same files to the stock config: its columns are in the report,
+    its (lower) scores are not goals."""
+    import contextlib
+
+    import bot.reply_evaluation as evaluation
+    from bot.reply_evaluation import FileScore, Outcome, run_reply_evaluation
+
+    question = Case("question", ["when did IJM begin?"], expect=["1997"])
+    served = []
+
+    @contextlib.contextmanager
+    def fake_assistant(log_dir, model=None):
+        served.append(model)
+        yield "stock" if model else "ours"
+
+    def fake_scores(rest_url, files, stock=False):
+        passed = rest_url == "ours"
+        return [FileScore(f"{label}{' (stock config)' if stock else ''}", path, [Outcome(question, "", passed)], stock)
+                for label, path in files]  # fmt: skip
+
+    monkeypatch.setattr(evaluation, "running_assistant", fake_assistant)
+    monkeypatch.setattr(evaluation, "score_files", fake_scores)
+    monkeypatch.setattr(evaluation, "PROJECT_ROOT", tmp_path)
+    problems = run_reply_evaluation(tmp_path, check=True, stock_model=tmp_path / "stock.tar.gz")
+    report = (tmp_path / "reply-evaluation.md").read_text()
+    assert served == [None, tmp_path / "stock.tar.gz"]
+    assert "tuning file (stock config)" in report and "| 1/1 (100.0%) |" in report and "0/1 (0.0%)" in report
+    assert problems == []  # the stock files failed everything, ours nothing: no goal missed

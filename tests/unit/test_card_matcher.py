@@ -1,0 +1,80 @@
+"""The card verdict of bot/nlu/card_matcher.py on hand-made parse data: which card, how sure, and when a message
+the DIET classifier could not place is given a topic after all."""
+
+from __future__ import annotations
+
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.card_matcher import CardMatcher
+
+EXAMPLES = {
+    "ask_founding/founding_year": ["when was IJM founded", "what year did IJM start"],
+    "ask_founder/gary_haugen": ["who founded IJM", "who is Gary Haugen"],
+    "ask_event/gates_result_79": ["what did the auditors find in the Philippines", "what was the 79% reduction"],
+    "safety_followup/calling": ["what happens when I call", "is the call free"],
+}
+
+
+def matcher() -> CardMatcher:
+    return CardMatcher(CardMatcher.get_default_config(), None, None, EXAMPLES)  # type: ignore[arg-type]
+
+
+def parsed(text: str, intents: list[tuple[str, float]], selector: dict[str, float]) -> Message:
+    message = Message(data={"text": text})
+    ranking = [{"name": name, "confidence": confidence} for name, confidence in intents]
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    selector_ranking = [{"intent_response_key": label, "confidence": c} for label, c in selector.items()]
+    message.set("response_selector", {"default": {"ranking": selector_ranking}})
+    return message
+
+
+def verdict_of(message: Message) -> tuple[str, dict]:
+    matcher().process([message])
+    return message.get("intent")["name"], message.get("fact_card")
+
+
+def test_a_confident_question_gets_its_card_and_keeps_its_intent():
+    intent, card = verdict_of(parsed("what year did IJM start?", [("ask_founding", 0.9)],
+                                     {"ask_founding/founding_year": 0.9}))  # fmt: skip
+    assert intent == "ask_founding"
+    assert card["card"] == "founding_year" and card["unsure"] is False
+    assert card["ranking"][0]["label"] == "ask_founding/founding_year"
+
+
+def test_not_understood_but_the_guess_and_the_card_agree_is_answered():
+    """DIET's guess just under the fallback threshold and the card ranked first point to the same topic."""
+    message = parsed("is IJM really that old, or is that marketing?",
+                     [("nlu_fallback", 0.45), ("ask_founding", 0.41), ("ask_mission", 0.1)],
+                     {"ask_founding/founding_year": 0.45, "ask_founder/gary_haugen": 0.05})  # fmt: skip
+    intent, card = verdict_of(message)
+    assert intent == "ask_founding"
+    assert card["card"] == "founding_year" and card["unsure"] is False
+    assert message.get("intent_ranking")[0]["name"] == "ask_founding"
+
+
+def test_not_understood_and_the_guess_points_elsewhere_stays_not_understood():
+    message = parsed("is IJM really that old, or is that marketing?",
+                     [("nlu_fallback", 0.45), ("ask_mission", 0.41)],
+                     {"ask_founding/founding_year": 0.45})  # fmt: skip
+    assert verdict_of(message)[0] == "nlu_fallback"
+
+
+def test_not_understood_with_a_weak_guess_stays_not_understood():
+    message = parsed("is IJM really that old, or is that marketing?",
+                     [("nlu_fallback", 0.45), ("ask_founding", 0.12)],
+                     {"ask_founding/founding_year": 0.45})  # fmt: skip
+    assert verdict_of(message)[0] == "nlu_fallback"
+
+
+def test_a_close_lexical_match_is_rescued_without_the_model():
+    message = parsed("who founded IJM??", [("nlu_fallback", 0.45), ("greet", 0.2)], {})
+    intent, card = verdict_of(message)
+    assert intent == "ask_founder" and card["card"] == "gary_haugen"
+
+
+def test_a_safety_follow_up_is_never_given_by_rescue():
+    """Its questions only make sense right after the safety answer."""
+    message = parsed("is the call free", [("nlu_fallback", 0.45), ("safety_followup", 0.4)],
+                     {"safety_followup/calling": 0.8})  # fmt: skip
+    assert verdict_of(message)[0] == "nlu_fallback"
