@@ -32,10 +32,8 @@ CONTEXT_RANKS = 4
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
 FALLBACK_CONTEXT_LEXICAL = 0.3
-# A year the question names but the first card's answer does not say: a card that says it wins if it scores at
-# least this share of the first card's score; the first card is kept anyway when it scores this much.
-YEAR_RANK_RATIO = 0.6
-YEAR_KEEP_SCORE = 0.5
+# A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
+UNKNOWN_YEAR_UNLESS = 0.7
 
 
 def card_payload(content: Facts, card: Card) -> str:
@@ -73,7 +71,7 @@ def card_verdict(tracker: Tracker) -> dict[str, Any]:
             if isinstance(entry, dict)
         ]
         if ranking:
-            return {"ranking": ranking, "unsure": False, "close_call": False}
+            return {"ranking": ranking, "score": ranking[0]["score"], "unsure": False, "close_call": False}
     return {}
 
 
@@ -153,25 +151,6 @@ def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     return in_family(content, last, ranked[:CONTEXT_RANKS]) or in_family(content, last, ranked) or last
 
 
-def card_for_year(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
-    """ "What happened in 2015?": when the question names a year that the first card's answer does not say, the
-    best-ranked card that says it, if it ranks nearly as high; else, unless the first card is a strong match, the
-    card the year belongs to (bot/content/facts.yml `years`)."""
-    years = [str(y) for y in tracker.get_latest_entity_values("year")]
-    if not years or not ranked or any(year in ranked[0].answer for year in years):
-        return None
-    ranking = card_verdict(tracker).get("ranking") or []
-    scores = {entry.get("label"): float(entry.get("score") or 0) for entry in ranking}
-    best = scores.get(content.label(ranked[0]), 0.0)
-    for card in ranked[1:]:
-        says_it = any(year in card.answer for year in years)
-        if says_it and scores.get(content.label(card), 0.0) >= YEAR_RANK_RATIO * best:
-            return card
-    if best >= YEAR_KEEP_SCORE:
-        return None
-    return content.for_entities([], years, [])
-
-
 class ActionAnswerFact(Action):
     """Answer a question about IJM's history or impact with the card that answers it."""
 
@@ -192,16 +171,17 @@ class ActionAnswerFact(Action):
                 return []
             return answer_card(dispatcher, tracker, content, card, asked=True)
 
+        ranked = ranked_cards(content, tracker)
+        verdict = card_verdict(tracker)
+        # A year no card has ("what happened in 1999?"): say so, unless the question is clearly about one card
+        # and only its year is wrong ("was the DR bill passed in 2012?": the answer says 2021).
         years = list(tracker.get_latest_entity_values("year"))
-        if years and all(content.for_entities([], [year], []) is None for year in years):
+        unknown_year = bool(years) and all(content.for_entities([], [year], []) is None for year in years)
+        if unknown_year and float(verdict.get("score") or 0) < UNKNOWN_YEAR_UNLESS:
             send_topic_menu(dispatcher, content, "unknown_place_or_year", content.topics_with_entities())
             return []
-        ranked = ranked_cards(content, tracker)
         if (in_context := card_in_context(content, tracker, ranked)) is not None:
             return answer_card(dispatcher, tracker, content, in_context, asked=True)
-        if (of_year := card_for_year(content, tracker, ranked)) is not None:
-            return answer_card(dispatcher, tracker, content, of_year, asked=True)
-        verdict = card_verdict(tracker)
         unsure = bool(verdict.get("unsure", True))
         if ranked and not unsure:
             # A close call (a card of another topic nearly as likely): answer, and offer the others too.

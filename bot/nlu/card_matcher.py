@@ -31,6 +31,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
+    ENTITIES,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RESPONSE_KEY,
@@ -44,8 +45,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 FACT_CARD_KEY = "fact_card"
 RESPONSE_SELECTOR_KEY = "response_selector"
 INTENT_RANKING_KEY = "intent_ranking"
+AGREE_RANKS = 2  # DIET's guess agrees with the cards when its topic has one of this many first cards
 FALLBACK_INTENT = "nlu_fallback"
 EXAMPLES_FILE = "card_examples.json"
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def normalise(text: str) -> str:
@@ -111,6 +114,11 @@ class CardMatcher(GraphComponent):
             "agree_card_min": 0.25,
             # retrieval intents never given this way (they only make sense right after their own answer)
             "no_rescue_intents": ["safety_followup"],
+            # a card whose training questions name the year the message names gets this much more, and one
+            # whose questions name only other years this much less: "what happened in 2015?" has little else
+            # to go on, and a year is exact
+            "year_bonus": 0.3,
+            "year_conflict": 0.2,
             "ranking_length": 10,
         }
 
@@ -148,6 +156,7 @@ class CardMatcher(GraphComponent):
         self.resource = resource
         self.examples = examples
         self.index = LexicalIndex(examples)
+        self.years = _years_by_label(examples)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples: dict[str, list[str]] = defaultdict(list)
@@ -157,19 +166,30 @@ class CardMatcher(GraphComponent):
                 examples[label].append(message.get(TEXT))
         self.examples = dict(examples)
         self.index = LexicalIndex(self.examples)
+        self.years = _years_by_label(self.examples)
         with self.model_storage.write_to(self.resource) as directory:
             (directory / EXAMPLES_FILE).write_text(json.dumps(self.examples), encoding="utf-8")
         return self.resource
 
-    def rank(self, text: str, intent: str | None, selector: dict[str, float]) -> list[Scored]:
+    def rank(
+        self, text: str, intent: str | None, selector: dict[str, float], years: frozenset[str] = frozenset()
+    ) -> list[Scored]:
         lexical = self.index.scores(text)
         weight, bonus = float(self.config["selector_weight"]), float(self.config["intent_bonus"])
+
+        def for_years(label: str) -> float:
+            named = self.years.get(label, frozenset())
+            if not years or not named:
+                return 0.0
+            return float(self.config["year_bonus"]) if years & named else -float(self.config["year_conflict"])
+
         scored = [
             Scored(
                 label=label,
                 score=weight * selector.get(label, 0.0)
                 + (1 - weight) * lexical.get(label, 0.0)
-                + (bonus if label.split("/", 1)[0] == intent else 0.0),
+                + (bonus if label.split("/", 1)[0] == intent else 0.0)
+                + for_years(label),
                 selector=selector.get(label, 0.0),
                 lexical=lexical.get(label, 0.0),
             )
@@ -187,20 +207,23 @@ class CardMatcher(GraphComponent):
         rival = next((s for s in ranking[1:] if s.label.split("/", 1)[0] != best.label.split("/", 1)[0]), None)
         return rival is not None and best.score - rival.score < float(self.config["unsure_margin"])
 
-    def rescue(self, message: Message, best: Scored) -> dict[str, Any] | None:
-        """The intent a not-understood message gets from its best card, if the evidence is good enough."""
+    def rescue(self, message: Message, ranking: list[Scored]) -> dict[str, Any] | None:
+        """The intent a not-understood message gets from its cards, if the evidence is good enough: the first
+        card's words match closely, or DIET's best guess is the topic of one of the first two cards."""
+        best = ranking[0]
         topic_intent = best.label.split("/", 1)[0]
-        if topic_intent in self.config["no_rescue_intents"]:
-            return None
-        if best.lexical >= float(self.config["rescue_lexical"]):
+        excluded = set(self.config["no_rescue_intents"])
+        if topic_intent not in excluded and best.lexical >= float(self.config["rescue_lexical"]):
             return {INTENT_NAME_KEY: topic_intent, PREDICTED_CONFIDENCE_KEY: best.lexical}
         guesses = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
-        if not guesses or best.score < float(self.config["agree_card_min"]):
+        if not guesses or guesses[0].get(INTENT_NAME_KEY) in excluded:
             return None
         guess = guesses[0]
         confidence = float(guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        if guess.get(INTENT_NAME_KEY) == topic_intent and confidence >= float(self.config["agree_intent_min"]):
-            return {INTENT_NAME_KEY: topic_intent, PREDICTED_CONFIDENCE_KEY: confidence}
+        agreeing = [s for s in ranking[:AGREE_RANKS] if s.label.split("/", 1)[0] == guess.get(INTENT_NAME_KEY)]
+        strong_enough = confidence >= float(self.config["agree_intent_min"])
+        if agreeing and agreeing[0].score >= float(self.config["agree_card_min"]) and strong_enough:
+            return {INTENT_NAME_KEY: guess.get(INTENT_NAME_KEY), PREDICTED_CONFIDENCE_KEY: confidence}
         return None
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -209,11 +232,12 @@ class CardMatcher(GraphComponent):
             if not text:
                 continue
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            ranking = self.rank(text, intent, _selector_confidences(message))
+            years = frozenset(str(e.get("value")) for e in message.get(ENTITIES) or [] if e.get("entity") == "year")
+            ranking = self.rank(text, intent, _selector_confidences(message), years)
             if not ranking:
                 continue
             best = ranking[0]
-            rescued = self.rescue(message, best) if intent == FALLBACK_INTENT else None
+            rescued = self.rescue(message, ranking) if intent == FALLBACK_INTENT else None
             if rescued is not None:
                 message.set(INTENT, rescued, add_to_output=True)
                 others = [
@@ -222,7 +246,7 @@ class CardMatcher(GraphComponent):
                     if r.get(INTENT_NAME_KEY) != rescued[INTENT_NAME_KEY]
                 ]
                 message.set(INTENT_RANKING_KEY, [rescued, *others], add_to_output=True)
-                ranking = self.rank(text, rescued[INTENT_NAME_KEY], _selector_confidences(message))
+                ranking = self.rank(text, rescued[INTENT_NAME_KEY], _selector_confidences(message), years)
                 best = ranking[0]
             message.set(
                 FACT_CARD_KEY,
@@ -237,6 +261,11 @@ class CardMatcher(GraphComponent):
                 add_to_output=True,
             )
         return messages
+
+
+def _years_by_label(examples: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+    """The years each card's training questions name."""
+    return {label: frozenset(y for text in texts for y in YEAR.findall(text)) for label, texts in examples.items()}
 
 
 def _selector_confidences(message: Message) -> dict[str, float]:

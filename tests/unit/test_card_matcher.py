@@ -78,3 +78,38 @@ def test_a_safety_follow_up_is_never_given_by_rescue():
     message = parsed("is the call free", [("nlu_fallback", 0.45), ("safety_followup", 0.4)],
                      {"safety_followup/calling": 0.8})  # fmt: skip
     assert verdict_of(message)[0] == "nlu_fallback"
+
+
+def test_the_guess_may_agree_with_the_second_card():
+    message = parsed("is IJM only about the founder?", [("nlu_fallback", 0.45), ("ask_founder", 0.35)],
+                     {"ask_founding/founding_year": 0.5, "ask_founder/gary_haugen": 0.4})  # fmt: skip
+    intent, card = verdict_of(message)
+    assert intent == "ask_founder" and card["card"] == "gary_haugen"  # re-ranked with the rescued intent
+
+
+def test_a_year_named_favours_the_card_whose_questions_name_it():
+    examples = {**EXAMPLES, "ask_event/cambodia_73_percent": ["what did the 2015 study find"],
+                "ask_event/india_2020": ["what happened in 2020", "what happened in India"]}  # fmt: skip
+    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    message = parsed("what happened in 2015", [("ask_event", 0.99)],
+                     {"ask_event/india_2020": 0.59, "ask_event/cambodia_73_percent": 0.04})  # fmt: skip
+    message.set("entities", [{"entity": "year", "value": "2015"}])
+    card_matcher.process([message])
+    assert message.get("fact_card")["card"] == "cambodia_73_percent"
+
+    without = parsed("what happened in 2015", [("ask_event", 0.99)],
+                     {"ask_event/india_2020": 0.6, "ask_event/cambodia_73_percent": 0.05})  # fmt: skip
+    card_matcher.process([without])  # no year entity: no bonus
+    assert without.get("fact_card")["card"] == "india_2020"
+
+
+def test_a_wrong_year_in_the_question_does_not_outweigh_a_clear_question():
+    """ "Was IJM founded in 2000?": the founding card, whose questions name 1997, still wins."""
+    examples = {**EXAMPLES, "ask_field_offices/offices_2000": ["what happened in 2000", "offices opened in 2000"],
+                "ask_founding/founding_year": ["when was IJM founded", "was IJM founded in 1997"]}  # fmt: skip
+    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    message = parsed("was IJM founded in 2000?", [("ask_founding", 0.95)],
+                     {"ask_founding/founding_year": 0.9, "ask_field_offices/offices_2000": 0.02})  # fmt: skip
+    message.set("entities", [{"entity": "year", "value": "2000"}])
+    card_matcher.process([message])
+    assert message.get("fact_card")["card"] == "founding_year"
