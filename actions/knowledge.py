@@ -32,6 +32,13 @@ CONTEXT_RANKS = 4
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
 FALLBACK_CONTEXT_LEXICAL = 0.3
+# A question that asks two things: the best card of another topic is answered too when it scores at least this
+# share of the first card's score, and at least SECOND_HALF_MIN.
+TWO_THINGS = re.compile(
+    r"\b(and|or|vs\.?|versus|compared? (to|with)|which came first|bigger|smaller|both)\b", re.IGNORECASE
+)
+SECOND_HALF_SHARE = 0.6
+SECOND_HALF_MIN = 0.25
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
 
@@ -89,11 +96,13 @@ def answer_card(
     card: Card,
     asked: bool = False,
     also: list[Card] | None = None,
+    second: Card | None = None,
 ) -> list[EventType]:
     """The card's answer, a read-more link and "Tell me more". `asked`: the visitor's own question (not a button),
-    so a detail the article doesn't give is said so first; `also`: close alternatives, offered as buttons."""
+    so a detail the article doesn't give is said so first; `also`: close alternatives, offered as buttons;
+    `second`: the other half of a question that asks two things, answered after the first."""
     question = tracker.latest_message.get("text") or ""
-    text = card.answer
+    text = card.answer if second is None else f"{card.answer}\n\n{second.answer}"
     if asked and content.missing_detail(question, card):
         text = f"{content.detail_message} {text}"
     safety = safety_content()
@@ -151,6 +160,20 @@ def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     return in_family(content, last, ranked[:CONTEXT_RANKS]) or in_family(content, last, ranked) or last
 
 
+def second_half(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
+    """A question that asks two things ("which drop was bigger, Cambodia's or the Philippines'?", "who founded IJM
+    and when?"): the best card of another topic, when it scores nearly as well as the first."""
+    text = tracker.latest_message.get("text") or ""
+    if len(ranked) < 2 or not TWO_THINGS.search(text):
+        return None
+    scores = {e.get("label"): float(e.get("score") or 0) for e in card_verdict(tracker).get("ranking") or []}
+    first = scores.get(content.label(ranked[0]), 0.0)
+    other = next((c for c in ranked[1:CONTEXT_RANKS] if c.topic != ranked[0].topic), None)
+    if other is None or scores.get(content.label(other), 0.0) < max(SECOND_HALF_MIN, SECOND_HALF_SHARE * first):
+        return None
+    return other
+
+
 class ActionAnswerFact(Action):
     """Answer a question about IJM's history or impact with the card that answers it."""
 
@@ -190,7 +213,9 @@ class ActionAnswerFact(Action):
                 if verdict.get("close_call")
                 else []
             )
-            return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others)
+            second = second_half(content, tracker, ranked)
+            others = [c for c in others if c != second]
+            return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others, second=second)
         entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
         by_entity = content.for_entities(entities["place"], entities["year"], entities["event"])
         if by_entity is not None:

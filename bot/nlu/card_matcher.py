@@ -45,7 +45,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 FACT_CARD_KEY = "fact_card"
 RESPONSE_SELECTOR_KEY = "response_selector"
 INTENT_RANKING_KEY = "intent_ranking"
-AGREE_RANKS = 2  # DIET's guess agrees with the cards when its topic has one of this many first cards
+AGREE_RANKS = 2  # one of DIET's first two guesses agrees with the cards when it is the topic of one of the first two
 FALLBACK_INTENT = "nlu_fallback"
 EXAMPLES_FILE = "card_examples.json"
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -111,7 +111,7 @@ class CardMatcher(GraphComponent):
             # ...and so is one where DIET's best guess (at least `agree_intent_min`) is the topic intent of the
             # card ranked first (scoring at least `agree_card_min`): two opinions agree, neither sure alone
             "agree_intent_min": 0.25,
-            "agree_card_min": 0.25,
+            "agree_card_min": 0.2,
             # retrieval intents never given this way (they only make sense right after their own answer)
             "no_rescue_intents": ["safety_followup"],
             # a card whose training questions name the year the message names gets this much more, and one
@@ -209,21 +209,23 @@ class CardMatcher(GraphComponent):
 
     def rescue(self, message: Message, ranking: list[Scored]) -> dict[str, Any] | None:
         """The intent a not-understood message gets from its cards, if the evidence is good enough: the first
-        card's words match closely, or DIET's best guess is the topic of one of the first two cards."""
+        card's words match closely, or one of DIET's first two guesses is the topic of one of the first two cards."""
         best = ranking[0]
         topic_intent = best.label.split("/", 1)[0]
         excluded = set(self.config["no_rescue_intents"])
         if topic_intent not in excluded and best.lexical >= float(self.config["rescue_lexical"]):
             return {INTENT_NAME_KEY: topic_intent, PREDICTED_CONFIDENCE_KEY: best.lexical}
         guesses = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
-        if not guesses or guesses[0].get(INTENT_NAME_KEY) in excluded:
-            return None
-        guess = guesses[0]
-        confidence = float(guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        agreeing = [s for s in ranking[:AGREE_RANKS] if s.label.split("/", 1)[0] == guess.get(INTENT_NAME_KEY)]
-        strong_enough = confidence >= float(self.config["agree_intent_min"])
-        if agreeing and agreeing[0].score >= float(self.config["agree_card_min"]) and strong_enough:
-            return {INTENT_NAME_KEY: guess.get(INTENT_NAME_KEY), PREDICTED_CONFIDENCE_KEY: confidence}
+        # Either of DIET's first two guesses (an ambiguous message falls back too: "where did IJM start out?" is
+        # out_of_scope 0.45 / ask_founding 0.43) agreeing with either of the first two cards.
+        for guess in guesses[:AGREE_RANKS]:
+            confidence = float(guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            name = guess.get(INTENT_NAME_KEY)
+            if name in excluded or confidence < float(self.config["agree_intent_min"]):
+                continue
+            agreeing = [s for s in ranking[:AGREE_RANKS] if s.label.split("/", 1)[0] == name]
+            if agreeing and agreeing[0].score >= float(self.config["agree_card_min"]):
+                return {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
         return None
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -34,6 +34,8 @@ from rasa.shared.nlu.training_data.message import Message
 INTENT_RANKING_KEY = "intent_ranking"
 # The parse-data key that says which tier fired: {"tier": "model" | "net" | "model+net", ...}.
 SAFETY_KEY = "safety"
+# "why do…", "how does…", "what is…?": a question about the world, not about the one asking
+GENERAL_QUESTION = re.compile(r"^(why|how|what|when|where|which|who|is|are|does|do|can)\b|\?\s*$")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,12 @@ class SafetyOverride(GraphComponent):
             (float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in ranking if r.get(INTENT_NAME_KEY) == self.intent),
             float((intent or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0) if top == self.intent else 0.0,
         )
-        model = top == self.intent or (top in self.plea_intents and confidence >= self.plea_min_confidence)
+        # A plea-like reading ("please make it stop", "hi, I can't leave") counts, but not for a general question
+        # the model only half placed ("why do people get trafficked?"): a question counts with a person in it.
+        plea = top in self.plea_intents and confidence >= self.plea_min_confidence
+        if plea and GENERAL_QUESTION.search(normalise(text).strip()) and not self.person.search(normalise(text)):
+            plea = False
+        model = top == self.intent or plea
         net = self.net_matches(text)
         if model and not net and self.about_ijm(text) and confidence < self.topic_question_min_confidence:
             model = False

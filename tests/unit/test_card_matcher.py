@@ -113,3 +113,12 @@ def test_a_wrong_year_in_the_question_does_not_outweigh_a_clear_question():
     message.set("entities", [{"entity": "year", "value": "2000"}])
     card_matcher.process([message])
     assert message.get("fact_card")["card"] == "founding_year"
+
+
+def test_an_ambiguous_message_is_answered_when_its_second_guess_agrees_with_the_cards():
+    """Two guesses too close to call make the fallback classifier give up; the cards can break the tie."""
+    message = parsed("where did IJM start out, like physically?",
+                     [("nlu_fallback", 0.3), ("out_of_scope", 0.45), ("ask_founding", 0.43)],
+                     {"ask_founding/founding_year": 0.3})  # fmt: skip
+    intent, card = verdict_of(message)
+    assert intent == "ask_founding" and card["card"] == "founding_year"

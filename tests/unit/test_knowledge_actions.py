@@ -336,3 +336,17 @@ def test_a_clear_question_with_a_wrong_year_gets_its_card():
     parse["fact_card"]["score"] = 0.97
     state = tracker("ask_event", "was the DR child marriage bill passed in 2012?", [entity("year", "2012")], parse)
     assert answered(run(ActionAnswerFact(), state)[0], "child_marriage_bill")
+
+
+def test_a_question_that_asks_two_things_gets_both_cards():
+    ranking = [{"label": label("cambodia_73_percent"), "score": 0.5, "selector": 0.4, "lexical": 0.5},
+               {"label": label("cambodia_training"), "score": 0.4, "selector": 0.1, "lexical": 0.5},
+               {"label": label("gates_result_79"), "score": 0.45, "selector": 0.3, "lexical": 0.5}]  # fmt: skip
+    parse = {"fact_card": {"card": "cambodia_73_percent", "score": 0.5, "unsure": False, "ranking": ranking}}
+    text = run(ActionAnswerFact(), tracker("ask_event", "which drop was bigger, Cambodia's or the Philippines'?",
+                                           parse=parse))[0][0]["text"]  # fmt: skip
+    assert text.startswith(facts().card("cambodia_73_percent").answer)
+    assert facts().card("gates_result_79").answer in text
+
+    one = run(ActionAnswerFact(), tracker("ask_event", "what did the 2015 study find?", parse=parse))[0][0]["text"]
+    assert facts().card("gates_result_79").answer not in one  # one thing asked: one card

@@ -114,3 +114,13 @@ def test_a_question_about_ijm_needs_a_sure_model_or_the_net(override):
     assert unsure.get("safety") is None
     assert sure.get("safety")["tier"] == "model"
     assert netted.get("safety")["tier"] == "model+net"
+
+
+def test_a_general_question_the_model_half_placed_is_not_a_disclosure_unless_it_is_about_the_asker(override):
+    general = parsed("Why do people get trafficked?", [("nlu_fallback", 0.3), ("disclose_danger", 0.22)])
+    personal = parsed("why is this happening to me?", [("nlu_fallback", 0.3), ("disclose_danger", 0.22)])
+    plea = parsed("please make it stop", [("nlu_fallback", 0.3), ("disclose_danger", 0.22)])
+    override.process([general, personal, plea])
+    assert general.get("intent")["name"] == "nlu_fallback"
+    assert personal.get("intent")["name"] == "disclose_danger"
+    assert plea.get("intent")["name"] == "disclose_danger"
