@@ -8,14 +8,24 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.knowledge import answer_card, card_in_context, ranked_cards
 from bot.content.contacts import contacts
+from bot.content.facts import facts
 
 
 class ActionAnswerUnknownFact(Action):
+    """A question the article does not answer. A short one that points back at the card just answered ("does that
+    include abuse online?", "is that a salary?") is first tried against that card's topic: answered from the card
+    (with "I don't have that" first when it asks a detail the article does not give)."""
+
     def name(self) -> str:
         return "action_answer_unknown_fact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        knowledge = facts()
+        in_context = card_in_context(knowledge, tracker, ranked_cards(knowledge, tracker))
+        if in_context is not None:
+            return answer_card(dispatcher, tracker, knowledge, in_context, asked=True)
         content = contacts()
         contact = content.route_for(tracker.latest_message.get("text") or "")
         dispatcher.utter_message(text=f"{content.unknown_message} {content.line_for(contact)}")

@@ -122,3 +122,31 @@ def test_an_ambiguous_message_is_answered_when_its_second_guess_agrees_with_the_
                      {"ask_founding/founding_year": 0.3})  # fmt: skip
     intent, card = verdict_of(message)
     assert intent == "ask_founding" and card["card"] == "founding_year"
+
+
+def test_an_event_named_favours_the_cards_whose_questions_name_it():
+    examples = {**EXAMPLES, "ask_event/gates_project": ["what was the Gates Foundation project", "the gates project"]}
+    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    text = "Gates Foundation: what year did it start?"
+    selector = {"ask_founding/founding_year": 0.5, "ask_event/gates_project": 0.3}
+    named = parsed(text, [("ask_event", 0.5)], selector)
+    named.set("entities", [{"entity": "event", "value": "gates_project", "start": 0, "end": 16}])
+    unnamed = parsed(text, [("ask_event", 0.5)], selector)
+    card_matcher.process([named, unnamed])
+    assert named.get("fact_card")["card"] == "gates_project"
+    bonus = card_matcher.config["event_bonus"]
+    scores = {e["label"]: e["score"] for e in unnamed.get("fact_card")["ranking"]}
+    assert {e["label"]: e["score"] for e in named.get("fact_card")["ranking"]}["ask_event/gates_project"] == (
+        round(scores["ask_event/gates_project"] + bonus, 4)
+    )
+
+
+def test_a_year_no_card_knows_changes_no_score():
+    """ "Was the bill passed in 2012?": every card would be penalised alike, and the verdict made less sure."""
+    examples = {**EXAMPLES, "ask_event/child_marriage_bill": ["what happened in 2021", "the child marriage bill"]}
+    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    with_year = parsed("was the bill passed in 2012?", [("ask_event", 0.9)], {"ask_event/child_marriage_bill": 0.9})
+    with_year.set("entities", [{"entity": "year", "value": "2012"}])
+    without = parsed("was the bill passed in 2012?", [("ask_event", 0.9)], {"ask_event/child_marriage_bill": 0.9})
+    card_matcher.process([with_year, without])
+    assert with_year.get("fact_card")["score"] == without.get("fact_card")["score"]

@@ -350,3 +350,12 @@ def test_a_question_that_asks_two_things_gets_both_cards():
 
     one = run(ActionAnswerFact(), tracker("ask_event", "what did the 2015 study find?", parse=parse))[0][0]["text"]
     assert facts().card("gates_result_79").answer not in one  # one thing asked: one card
+
+
+def test_an_unknown_fact_that_points_back_at_the_last_card_is_answered_from_it():
+    parse = verdict(label("violence_kinds"), label("mission_statement"))
+    state = tracker("ask_ijm_unknown", "does that include abuse online?", parse=parse, **{CARD_SLOT: "violence_kinds"})
+    assert answered(run(ActionAnswerUnknownFact(), state)[0], "violence_kinds")
+
+    fresh = tracker("ask_ijm_unknown", "does that include abuse online?", parse=parse)  # no card before it
+    assert run(ActionAnswerUnknownFact(), fresh)[0][0]["text"].startswith(contacts().unknown_message)
