@@ -150,3 +150,13 @@ def test_a_year_no_card_knows_changes_no_score():
     without = parsed("was the bill passed in 2012?", [("ask_event", 0.9)], {"ask_event/child_marriage_bill": 0.9})
     card_matcher.process([with_year, without])
     assert with_year.get("fact_card")["score"] == without.get("fact_card")["score"]
+
+
+def test_a_number_named_favours_the_card_whose_questions_name_it():
+    """ "I heard the 73% figure came from the Philippines?": the 73% belongs to Cambodia, whatever the place says."""
+    examples = {**EXAMPLES, "ask_event/cambodia_73_percent": ["what did the 2015 study find", "the 73% drop"]}
+    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    message = parsed("I heard the 73% figure came from the Philippines?", [("ask_event", 0.9)],
+                     {"ask_event/gates_result_79": 0.5, "ask_event/cambodia_73_percent": 0.2})  # fmt: skip
+    card_matcher.process([message])
+    assert message.get("fact_card")["card"] == "cambodia_73_percent"
