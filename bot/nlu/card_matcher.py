@@ -109,6 +109,8 @@ class CardMatcher(GraphComponent):
             "unsure_margin": 0.04,
             # a not-understood message whose words match a card this closely is a question about that card
             "rescue_lexical": 0.6,
+            # ...or whose first card scores this much all told (a number or year it names counts)
+            "rescue_score": 0.6,
             # ...and so is one where DIET's best guess (at least `agree_intent_min`) is the topic intent of the
             # card ranked first (scoring at least `agree_card_min`): two opinions agree, neither sure alone
             "agree_intent_min": 0.25,
@@ -242,6 +244,8 @@ class CardMatcher(GraphComponent):
         excluded = set(self.config["no_rescue_intents"])
         if topic_intent not in excluded and best.lexical >= float(self.config["rescue_lexical"]):
             return {INTENT_NAME_KEY: topic_intent, PREDICTED_CONFIDENCE_KEY: best.lexical}
+        if topic_intent not in excluded and best.score >= float(self.config["rescue_score"]):
+            return {INTENT_NAME_KEY: topic_intent, PREDICTED_CONFIDENCE_KEY: min(best.score, 1.0)}
         guesses = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
         # Either of DIET's first two guesses (an ambiguous message falls back too: "where did IJM start out?" is
         # out_of_scope 0.45 / ask_founding 0.43) agreeing with either of the first two cards.

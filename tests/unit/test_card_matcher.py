@@ -160,3 +160,12 @@ def test_a_number_named_favours_the_card_whose_questions_name_it():
                      {"ask_event/gates_result_79": 0.5, "ask_event/cambodia_73_percent": 0.2})  # fmt: skip
     card_matcher.process([message])
     assert message.get("fact_card")["card"] == "cambodia_73_percent"
+
+
+def test_a_card_scoring_high_on_its_own_rescues_a_message_diet_could_not_place():
+    examples = {**EXAMPLES, "ask_event/gates_result_79": ["what was the 79% reduction", "who found the 79%"]}
+    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    message = parsed("That 79 percent: is it IJM's own number or did someone else measure it?",
+                     [("nlu_fallback", 0.3), ("ask_more", 0.41)], {"ask_event/gates_result_79": 0.6})  # fmt: skip
+    card_matcher.process([message])
+    assert message.get("intent")["name"] == "ask_event" and message.get("fact_card")["card"] == "gates_result_79"
