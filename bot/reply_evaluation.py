@@ -217,14 +217,24 @@ def failure_lines(score: FileScore) -> list[str]:
 
 @dataclass(frozen=True)
 class ReplyGoals:
-    """What `ijm-bot evaluate --check` requires of the replies: floors a little under the figures measured when
-    they were set (2026-12-03: tuning 95.5% / 96.9%, unseen 92.9% / 83.3%), so that a change that makes the
-    assistant understand less fails `make test`. The issue's goal (97% on the unseen file) is higher and not met."""
+    """What `ijm-bot evaluate --check` requires of the replies, per file: floors a little under the figures measured
+    when they were set (2026-12-04: tuning 97.7% / 96.9%, second tuning 95.0% / 95.6%, unseen 94.2% / 88.9% of
+    fact questions / follow-ups), so that a change that makes the assistant understand less fails `make test`.
+    The issue's goal (97% of fact questions and every follow-up on the unseen file) is higher and not met."""
 
-    tuning_questions: float = 0.93
-    tuning_followups: float = 0.90
-    unseen_questions: float = 0.88
-    unseen_followups: float = 0.75
+    tuning_questions: float = 0.95
+    tuning_followups: float = 0.92
+    more_questions: float = 0.92
+    more_followups: float = 0.90
+    unseen_questions: float = 0.91
+    unseen_followups: float = 0.84
+
+    def floors(self, path: Path) -> tuple[float, float]:
+        if path == UNSEEN:
+            return self.unseen_questions, self.unseen_followups
+        if path == TUNING_MORE:
+            return self.more_questions, self.more_followups
+        return self.tuning_questions, self.tuning_followups
 
 
 def run_reply_evaluation(
@@ -259,9 +269,8 @@ def run_reply_evaluation(
     for score in scores:
         if score.stock:
             continue
-        tuning = not score.unseen
-        for kind, floor in (("question", goals.tuning_questions if tuning else goals.unseen_questions),
-                            ("followup", goals.tuning_followups if tuning else goals.unseen_followups)):  # fmt: skip
+        questions, followups = goals.floors(score.path)
+        for kind, floor in (("question", questions), ("followup", followups)):
             if score.rate(kind) < floor:
                 problems.append(f"{score.label}: {kind}s answered {score.rate(kind):.1%} < {floor:.0%}")
     return problems

@@ -38,6 +38,8 @@ def test_the_held_out_files_load_and_are_as_big_as_promised():
     assert sum(c.kind == "question" for c in unseen) >= 300
     assert sum(c.kind == "followup" for c in unseen) >= 40
     assert sum(c.kind == "question" for c in tuning) >= 150
+    more = load_cases(ROOT / "tests" / "nlu" / "facts_tuning_more.yml")
+    assert sum(c.kind == "question" for c in more) >= 250 and sum(c.kind == "followup" for c in more) >= 40
     assert all(c.expect for c in unseen + tuning if c.kind in ("question", "followup"))
 
 
@@ -90,3 +92,28 @@ def test_the_stock_baseline_is_reported_beside_ours_but_never_gates(monkeypatch,
     assert served == [None, tmp_path / "stock.tar.gz"]
     assert "tuning file (stock config)" in report and "| 1/1 (100.0%) |" in report and "0/1 (0.0%)" in report
     assert problems == []  # the stock files failed everything, ours nothing: no goal missed
+
+
+def test_each_file_has_its_own_floor_and_a_score_under_it_is_a_problem(monkeypatch, tmp_path):
+    import contextlib
+
+    import bot.reply_evaluation as evaluation
+    from bot.reply_evaluation import TUNING, TUNING_MORE, UNSEEN, FileScore, Outcome, ReplyGoals, run_reply_evaluation
+
+    goals = ReplyGoals()
+    assert goals.floors(UNSEEN) != goals.floors(TUNING) and goals.floors(TUNING_MORE)[0] >= goals.floors(UNSEEN)[0]
+    question = Case("question", ["when did IJM begin?"], expect=["1997"])
+
+    @contextlib.contextmanager
+    def fake_assistant(log_dir, model=None):
+        yield "ours"
+
+    def failing_scores(rest_url, files, stock=False):
+        return [FileScore(label, path, [Outcome(question, "", False)], stock) for label, path in files]
+
+    monkeypatch.setattr(evaluation, "running_assistant", fake_assistant)
+    monkeypatch.setattr(evaluation, "score_files", failing_scores)
+    monkeypatch.setattr(evaluation, "PROJECT_ROOT", tmp_path)
+    problems = run_reply_evaluation(tmp_path, check=True)
+    assert any(p.startswith("unseen file: questions answered 0.0%") for p in problems)
+    assert any(p.startswith("tuning file: questions") for p in problems)
