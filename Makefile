@@ -100,6 +100,14 @@ test-py: model chromium nginx
 audit:
 	@scripts/audit
 
+# `rasa test nlu --cross-validation` of the whole pipeline (3 folds, about 15 minutes here; not part of make test):
+# intent and card (response selection) figures per fold in var/cross-validation/, summed up by bot/cross_validation.py.
+.PHONY: cross-validate
+cross-validate: $(STAMP)
+	RASA_TELEMETRY_ENABLED=false $(BIN)/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 \
+	  --out var/cross-validation > var/cross-validation.log 2>&1 || { tail -30 var/cross-validation.log; exit 1; }
+	$(BIN)/python -m bot.cross_validation var/cross-validation.log
+
 # Regenerate constraints.txt from a clean resolve of pyproject.toml (then commit it).
 lock:
 	@python310=$$(scripts/find-python310) && rm -rf var/lock-venv && "$$python310" -m venv var/lock-venv
