@@ -3,7 +3,8 @@
 Which card: a button names it (entity `card`); otherwise the NLU's verdict (`fact_card` in the parse data,
 bot/nlu/card_matcher.py). When that verdict is unsure, a place, year or event the question names narrows it to
 that topic; with nothing to narrow it, the visitor is asked "Did you mean …?" with the likeliest cards as buttons.
-A follow-up ("how old were they?", intent ask_followup) is answered from the topic of the card answered last.
+A follow-up ("how old were they?", intent ask_followup) is answered from the topic of the card answered last, or
+a topic related to it (facts.yml `related`). A question that asks two things gets the other topic's best card too.
 "tell me more" walks the topic's cards in order.
 """
 

@@ -143,6 +143,9 @@ def test_hostile_text_is_shown_as_text_and_bot_links_are_real_links(visit, assis
     # The link reads as its title, not as a long /go/...?c=... address.
     assert donate.inner_text().replace("(opens in a new tab)", "").strip() == "Donate now"
     assert "/go/donate" not in page.locator("#ijm-chat-widget .msg.bot").last.inner_text()
+    # A follow-up right after it ("the link again") is about the donation: the link again, as a link.
+    widget.ask("resend the link")
+    expect(page.locator("#ijm-chat-widget .msg.bot a[href*='/go/donate']")).to_have_count(2, timeout=60_000)
 
     page.wait_for_timeout(500)  # time for any handler that would fire
     assert visit.dialogs == []

@@ -80,3 +80,23 @@ def test_a_history_question_full_of_danger_words_gets_its_fact_not_the_safety_an
     text = replies[0]["text"]
     assert text != safety_answer().message
     assert "7,000" in text or "brick kiln" in text
+
+
+def test_a_year_alone_finds_the_card_that_names_it(assistant):
+    """Places, years and events are extracted (annotated in the training data), and a year weighs in the card."""
+    replies = Visitor(assistant).say("what happened in 2015?")
+    assert replies[0]["text"].startswith(facts().card("cambodia_73_percent").answer)
+
+
+def test_a_follow_up_continues_into_a_related_topic(assistant):
+    visitor = Visitor(assistant)
+    assert visitor.say("who founded IJM?")[0]["text"].startswith(facts().card("gary_haugen").answer)
+    assert visitor.say("when?")[0]["text"].startswith(facts().card("founding_year").answer)
+
+
+def test_the_pages_call_to_action_then_the_link_again(assistant):
+    visitor = Visitor(assistant)
+    first = " ".join(m.get("text") or "" for m in visitor.say("I will send rescue?"))
+    assert "/go/donate" in first and "Donate now" in first
+    again = " ".join(m.get("text") or "" for m in visitor.say("resend the link"))
+    assert "/go/donate" in again  # a follow-up after the donation link is about the donation, not a fact card
