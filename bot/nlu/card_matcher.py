@@ -11,9 +11,9 @@ n-grams (robust to "Haugun", "Cambodja"), combines the two, and writes the verdi
 
 `unsure` means the action should ask ("Did you mean …?") instead of answering; `close_call`, that it should answer
 and offer the runner-up of another topic as well. A message the DIET classifier
-could not place (`nlu_fallback`) but whose words match a card's questions closely, or whose best card belongs
-to the topic DIET guessed just under its threshold, is given that card's topic intent ("Haugun?" is a question
-about the founder).
+could not place (`nlu_fallback`) is given a card's topic intent when that card's words match closely ("Haugun?" is
+a question about the founder), when it scores high all told, or when one of DIET's first two guesses is the topic
+of one of the first two cards. A year, a number or an event the message names weighs in the score.
 """
 
 from __future__ import annotations
@@ -111,8 +111,9 @@ class CardMatcher(GraphComponent):
             "rescue_lexical": 0.6,
             # ...or whose first card scores this much all told (a number or year it names counts)
             "rescue_score": 0.6,
-            # ...and so is one where DIET's best guess (at least `agree_intent_min`) is the topic intent of the
-            # card ranked first (scoring at least `agree_card_min`): two opinions agree, neither sure alone
+            # ...and so is one where one of DIET's first two guesses (at least `agree_intent_min`) is the topic
+            # intent of one of the first two cards (scoring at least `agree_card_min`): two opinions agree,
+            # neither sure alone
             "agree_intent_min": 0.25,
             "agree_card_min": 0.2,
             # retrieval intents never given this way (they only make sense right after their own answer)
@@ -163,6 +164,11 @@ class CardMatcher(GraphComponent):
         self.config = config
         self.model_storage = model_storage
         self.resource = resource
+        self.index_examples(examples)
+
+    def index_examples(self, examples: dict[str, list[str]]) -> None:
+        """What each message is compared with: the TF-IDF index, and the years, numbers and words of each card's
+        training questions."""
         self.examples = examples
         self.index = LexicalIndex(examples)
         self.years = _years_by_label(examples)
@@ -175,11 +181,7 @@ class CardMatcher(GraphComponent):
             label = message.get(INTENT_RESPONSE_KEY)
             if label and message.get(TEXT):
                 examples[label].append(message.get(TEXT))
-        self.examples = dict(examples)
-        self.index = LexicalIndex(self.examples)
-        self.years = _years_by_label(self.examples)
-        self.numbers = _numbers_by_label(self.examples)
-        self.lowered = {label: tuple(normalise(t) for t in texts) for label, texts in self.examples.items()}
+        self.index_examples(dict(examples))
         with self.model_storage.write_to(self.resource) as directory:
             (directory / EXAMPLES_FILE).write_text(json.dumps(self.examples), encoding="utf-8")
         return self.resource

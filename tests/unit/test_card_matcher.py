@@ -15,8 +15,8 @@ EXAMPLES = {
 }
 
 
-def matcher() -> CardMatcher:
-    return CardMatcher(CardMatcher.get_default_config(), None, None, EXAMPLES)  # type: ignore[arg-type]
+def matcher(examples: dict[str, list[str]] = EXAMPLES) -> CardMatcher:
+    return CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
 
 
 def parsed(text: str, intents: list[tuple[str, float]], selector: dict[str, float]) -> Message:
@@ -90,7 +90,7 @@ def test_the_guess_may_agree_with_the_second_card():
 def test_a_year_named_favours_the_card_whose_questions_name_it():
     examples = {**EXAMPLES, "ask_event/cambodia_73_percent": ["what did the 2015 study find"],
                 "ask_event/india_2020": ["what happened in 2020", "what happened in India"]}  # fmt: skip
-    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    card_matcher = matcher(examples)
     message = parsed("what happened in 2015", [("ask_event", 0.99)],
                      {"ask_event/india_2020": 0.59, "ask_event/cambodia_73_percent": 0.04})  # fmt: skip
     message.set("entities", [{"entity": "year", "value": "2015"}])
@@ -107,7 +107,7 @@ def test_a_wrong_year_in_the_question_does_not_outweigh_a_clear_question():
     """ "Was IJM founded in 2000?": the founding card, whose questions name 1997, still wins."""
     examples = {**EXAMPLES, "ask_field_offices/offices_2000": ["what happened in 2000", "offices opened in 2000"],
                 "ask_founding/founding_year": ["when was IJM founded", "was IJM founded in 1997"]}  # fmt: skip
-    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    card_matcher = matcher(examples)
     message = parsed("was IJM founded in 2000?", [("ask_founding", 0.95)],
                      {"ask_founding/founding_year": 0.9, "ask_field_offices/offices_2000": 0.02})  # fmt: skip
     message.set("entities", [{"entity": "year", "value": "2000"}])
@@ -126,7 +126,7 @@ def test_an_ambiguous_message_is_answered_when_its_second_guess_agrees_with_the_
 
 def test_an_event_named_favours_the_cards_whose_questions_name_it():
     examples = {**EXAMPLES, "ask_event/gates_project": ["what was the Gates Foundation project", "the gates project"]}
-    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    card_matcher = matcher(examples)
     text = "Gates Foundation: what year did it start?"
     selector = {"ask_founding/founding_year": 0.5, "ask_event/gates_project": 0.3}
     named = parsed(text, [("ask_event", 0.5)], selector)
@@ -144,7 +144,7 @@ def test_an_event_named_favours_the_cards_whose_questions_name_it():
 def test_a_year_no_card_knows_changes_no_score():
     """ "Was the bill passed in 2012?": every card would be penalised alike, and the verdict made less sure."""
     examples = {**EXAMPLES, "ask_event/child_marriage_bill": ["what happened in 2021", "the child marriage bill"]}
-    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    card_matcher = matcher(examples)
     with_year = parsed("was the bill passed in 2012?", [("ask_event", 0.9)], {"ask_event/child_marriage_bill": 0.9})
     with_year.set("entities", [{"entity": "year", "value": "2012"}])
     without = parsed("was the bill passed in 2012?", [("ask_event", 0.9)], {"ask_event/child_marriage_bill": 0.9})
@@ -155,7 +155,7 @@ def test_a_year_no_card_knows_changes_no_score():
 def test_a_number_named_favours_the_card_whose_questions_name_it():
     """ "I heard the 73% figure came from the Philippines?": the 73% belongs to Cambodia, whatever the place says."""
     examples = {**EXAMPLES, "ask_event/cambodia_73_percent": ["what did the 2015 study find", "the 73% drop"]}
-    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    card_matcher = matcher(examples)
     message = parsed("I heard the 73% figure came from the Philippines?", [("ask_event", 0.9)],
                      {"ask_event/gates_result_79": 0.5, "ask_event/cambodia_73_percent": 0.2})  # fmt: skip
     card_matcher.process([message])
@@ -164,7 +164,7 @@ def test_a_number_named_favours_the_card_whose_questions_name_it():
 
 def test_a_card_scoring_high_on_its_own_rescues_a_message_diet_could_not_place():
     examples = {**EXAMPLES, "ask_event/gates_result_79": ["what was the 79% reduction", "who found the 79%"]}
-    card_matcher = CardMatcher(CardMatcher.get_default_config(), None, None, examples)  # type: ignore[arg-type]
+    card_matcher = matcher(examples)
     message = parsed("That 79 percent: is it IJM's own number or did someone else measure it?",
                      [("nlu_fallback", 0.3), ("ask_more", 0.41)], {"ask_event/gates_result_79": 0.6})  # fmt: skip
     card_matcher.process([message])
