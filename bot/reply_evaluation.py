@@ -36,6 +36,9 @@ TUNING = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning.yml"
 # A second tuning file, by another writer who never saw data/ (2026-12-04): its failures are read while tuning too.
 TUNING_MORE = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_more.yml"
 UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen.yml"
+# A second unseen file, by a third writer who saw only the article (2026-12-06): scored, never read while tuning.
+UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
+HIDDEN = (UNSEEN, UNSEEN_FRESH)
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -135,7 +138,7 @@ class FileScore:
 
     @property
     def unseen(self) -> bool:
-        return self.path == UNSEEN
+        return self.path in HIDDEN
 
     def share(self, kind: str) -> tuple[int, int]:
         relevant = [o for o in self.outcomes if o.case.kind == kind]
@@ -230,7 +233,7 @@ class ReplyGoals:
     unseen_followups: float = 0.84
 
     def floors(self, path: Path) -> tuple[float, float]:
-        if path == UNSEEN:
+        if path in HIDDEN:
             return self.unseen_questions, self.unseen_followups
         if path == TUNING_MORE:
             return self.more_questions, self.more_followups
@@ -241,9 +244,10 @@ def run_reply_evaluation(
     report_dir: Path, check: bool, goals: ReplyGoals = ReplyGoals(), stock_model: Path | None = None
 ) -> list[str]:
     """Play the files to the running assistant (and, given `stock_model`, to the stock-config baseline as well);
-    write reports/reply-evaluation.md (the tuning files' failures in it) and var/reply-evaluation-unseen-failures.md
-    (not to be read while tuning); return the goals missed."""
-    named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("unseen file", UNSEEN))
+    write reports/reply-evaluation.md (the tuning files' failures in it) and each unseen file's failures to
+    var/reply-evaluation-<file>-failures.md (not to be read while tuning); return the goals missed."""
+    named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("unseen file", UNSEEN),
+             ("fresh unseen file", UNSEEN_FRESH))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)
@@ -257,7 +261,7 @@ def run_reply_evaluation(
         if not score.unseen:
             report += f"\n## Failures on the {score.label}\n\n" + ("\n".join(failure_lines(score)) or "- none") + "\n"
         else:
-            hidden = PROJECT_ROOT / "var" / "reply-evaluation-unseen-failures.md"
+            hidden = PROJECT_ROOT / "var" / f"reply-evaluation-{score.path.stem}-failures.md"
             hidden.parent.mkdir(parents=True, exist_ok=True)
             hidden.write_text("\n".join(failure_lines(score)) + "\n", encoding="utf-8")
     report_dir.mkdir(parents=True, exist_ok=True)

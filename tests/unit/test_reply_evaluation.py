@@ -40,7 +40,9 @@ def test_the_held_out_files_load_and_are_as_big_as_promised():
     assert sum(c.kind == "question" for c in tuning) >= 150
     more = load_cases(ROOT / "tests" / "nlu" / "facts_tuning_more.yml")
     assert sum(c.kind == "question" for c in more) >= 250 and sum(c.kind == "followup" for c in more) >= 40
-    assert all(c.expect for c in unseen + tuning if c.kind in ("question", "followup"))
+    fresh = load_cases(ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml")
+    assert sum(c.kind == "question" for c in fresh) >= 300 and sum(c.kind == "followup" for c in fresh) >= 40
+    assert all(c.expect for c in unseen + tuning + fresh if c.kind in ("question", "followup"))
 
 
 def test_the_safety_report_puts_the_stock_model_beside_ours_model_alone():
@@ -117,3 +119,30 @@ def test_each_file_has_its_own_floor_and_a_score_under_it_is_a_problem(monkeypat
     problems = run_reply_evaluation(tmp_path, check=True)
     assert any(p.startswith("unseen file: questions answered 0.0%") for p in problems)
     assert any(p.startswith("tuning file: questions") for p in problems)
+
+
+def test_the_unseen_files_failures_stay_out_of_the_report(monkeypatch, tmp_path):
+    """Both unseen files are scored but their failures go to var/, not to the report read while tuning."""
+    import contextlib
+
+    import bot.reply_evaluation as evaluation
+    from bot.reply_evaluation import UNSEEN, UNSEEN_FRESH, FileScore, Outcome, run_reply_evaluation
+
+    @contextlib.contextmanager
+    def fake_assistant(log_dir, model=None):
+        yield "ours"
+
+    def failing_scores(rest_url, files, stock=False):
+        return [FileScore(label, path, [Outcome(Case("question", [f"secret {path.stem}"], ["x"]), "", False)], stock)
+                for label, path in files]  # fmt: skip
+
+    monkeypatch.setattr(evaluation, "running_assistant", fake_assistant)
+    monkeypatch.setattr(evaluation, "score_files", failing_scores)
+    monkeypatch.setattr(evaluation, "PROJECT_ROOT", tmp_path)
+    problems = run_reply_evaluation(tmp_path, check=True)
+    report = (tmp_path / "reply-evaluation.md").read_text()
+    for hidden in (UNSEEN, UNSEEN_FRESH):
+        assert f"secret {hidden.stem}" not in report
+        assert f"secret {hidden.stem}" in (tmp_path / "var" / f"reply-evaluation-{hidden.stem}-failures.md").read_text()
+    assert "secret facts_tuning" in report
+    assert any(p.startswith("fresh unseen file: questions answered 0.0%") for p in problems)
