@@ -1,0 +1,153 @@
+"""Models side by side, in one run: the same traffic played to each trained model in turn (a benchmark, not a test).
+
+    .venv/bin/python -m bench.models MODEL.tar.gz [MODEL.tar.gz ...] [--seconds 30] [--concurrency 1,10]
+                                     [--out bench/results/models.md]
+
+Each model is served by `ijm-bot run --model MODEL` (our channels, actions and settings; a throw-away SQLite
+database; rate limits off) on free loopback ports. The traffic is the speed benchmark's scripted conversations
+(bench/chat_load.py) over REST, then the same at each concurrency with visitors' fact questions (the tuning file's,
+never the unseen one) as every second message. Reported per model: throughput, p50/p95 latency, the Rasa server's
+resident memory after the load, and the seconds from start to ready. Ratios against the first model are what to
+compare: the figures depend on the machine and on whatever else it is doing.
+
+Used to decide a pipeline change (e.g. the ResponseSelector's size) with before/after figures from one session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bench import chat_load
+from bench.speed import rss_mb
+from bot.reply_evaluation import READY_MARKER, TUNING, _free_port
+from bot.settings import PROJECT_ROOT
+
+START_TIMEOUT = 600
+
+
+@dataclass
+class ModelFigures:
+    model: str
+    ready_seconds: float
+    idle_mb: float  # the Rasa server's resident memory once ready, before any load
+    rss_mb: float
+    loads: list[chat_load.LoadResult]
+
+
+def fact_scripts(path: Path = TUNING, limit: int = 60) -> tuple[tuple[str, ...], ...]:
+    """Conversations that mix the speed benchmark's turns with real visitors' fact questions."""
+    questions = [entry["q"] for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]][:limit]
+    turns = itertools.cycle(t for script in chat_load.SCRIPTS for t in script)
+    return tuple(tuple(x for q in questions[i : i + 3] for x in (q, next(turns))) for i in range(0, limit, 3))
+
+
+def _rasa_pid(supervisor_pid: int, rasa_port: str) -> int:
+    """The Rasa server among `ijm-bot run`'s children: the one whose command line names its port."""
+    for child in Path(f"/proc/{supervisor_pid}/task").glob("*/children"):
+        for pid in child.read_text().split():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if re.search(r"\brasa\b.*\brun\b", command) and rasa_port in command:
+                return int(pid)
+    raise RuntimeError("the Rasa server's process was not found")
+
+
+def measure(model: Path, seconds: float, levels: list[int]) -> ModelFigures:
+    ports = {name: str(_free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
+    workdir = Path(tempfile.mkdtemp(prefix="ijm-bench-models-"))
+    env = {**os.environ, **ports, "DATABASE_URL": f"sqlite:///{workdir}/bench.db", "RATE_LIMIT_PER_SESSION": "off",
+           "RATE_LIMIT_PER_IP": "off", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    log = workdir / "run.log"
+    command = [str(Path(sys.executable).with_name("ijm-bot")), "run", "--model", str(model)]
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+    try:
+        while READY_MARKER not in log.read_text(encoding="utf-8", errors="replace"):
+            if process.poll() is not None or time.monotonic() - started > START_TIMEOUT:
+                raise RuntimeError(f"{model.name} did not start; see {log}")
+            time.sleep(0.5)
+        ready = time.monotonic() - started
+        rasa_url = f"http://127.0.0.1:{ports['RASA_PORT']}"
+        rasa_pid = _rasa_pid(process.pid, ports["RASA_PORT"])
+        idle = rss_mb(rasa_pid)
+        loads = []
+        original = chat_load.SCRIPTS
+        try:
+            for name, scripts in (("scripted", original), ("fact questions", fact_scripts())):
+                chat_load.SCRIPTS = scripts
+                asyncio.run(chat_load.run_load(rasa_url, "rest", 2, 5.0))  # warm-up
+                for level in levels:
+                    result = asyncio.run(chat_load.run_load(rasa_url, "rest", level, seconds))
+                    result.channel = f"REST, {name}"
+                    loads.append(result)
+        finally:
+            chat_load.SCRIPTS = original
+        return ModelFigures(model.name, ready, idle, rss_mb(rasa_pid), loads)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def markdown(figures: list[ModelFigures]) -> str:
+    base = figures[0]
+    lines = ["# Models side by side (bench/models.py)", "", f"Ratios against `{base.model}`.", "",
+             "| model | traffic | conversations | msg/s | ratio | p50 ms | p95 ms | errors |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for figure in figures:
+        for load, base_load in zip(figure.loads, base.loads, strict=True):
+            ratio = load.throughput / base_load.throughput if base_load.throughput else float("nan")
+            lines.append(
+                f"| {figure.model} | {load.channel} | {load.concurrency} | {load.throughput:.1f} | {ratio:.2f}x | "
+                f"{_percentile(load.latencies, 0.5) * 1000:.0f} | {_percentile(load.latencies, 0.95) * 1000:.0f} | "
+                f"{sum(load.errors.values())} |"
+            )
+    lines += ["", "| model | Rasa server memory: ready | after the load | ratio | start to ready |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for figure in figures:
+        lines.append(
+            f"| {figure.model} | {figure.idle_mb:,.0f} MB | {figure.rss_mb:,.0f} MB | "
+            f"{figure.rss_mb / base.rss_mb:.2f}x | {figure.ready_seconds:.1f} s |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.models", description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="+", type=Path)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--concurrency", default="1,10")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "models.md")
+    args = parser.parse_args(argv)
+    levels = [int(n) for n in args.concurrency.split(",")]
+    figures = [measure(model.resolve(), args.seconds, levels) for model in args.models]
+    report = markdown(figures)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
