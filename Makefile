@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed
 CHROMIUM   := /usr/bin/chromium
 NGINX      := /usr/sbin/nginx
 
-.PHONY: help setup run test lint model validate test-core evaluate test-py chromium nginx lock clean
+.PHONY: help setup run test lint audit audit-data model validate test-core evaluate test-py chromium nginx lock clean
 
 help:
 	@echo "make run    set up, train if needed, start everything (Ctrl-C stops)"
@@ -65,7 +65,10 @@ nginx:
 run: setup
 	$(BIN)/ijm-bot run
 
-test: setup chromium nginx lint model validate test-core evaluate test-py
+test: setup chromium nginx lint audit model validate test-core evaluate test-py
+# In make test the audit reads the vendored snapshot only, so that a test run does not depend on the network or
+# on the day (a target-specific variable, passed on to the audit prerequisite); `make audit` asks PyPI too.
+test: AUDIT_ARGS := --snapshot-only
 
 lint: setup
 	$(BIN)/ruff check .
@@ -92,13 +95,17 @@ evaluate: model
 test-py: model chromium nginx
 	IJM_REQUIRE_POSTGRES=1 $(BIN)/pytest
 
-# Known vulnerabilities in the exact pins of constraints.txt (pip-audit, PyPI's advisories) and in package-lock.json
-# (npm audit --omit=dev); fails on any advisory not accepted in security/audit-exceptions.toml, and when the
-# vulnerability data cannot be fetched. pip-audit runs from var/audit-venv (security/pip-audit-requirements.txt):
-# it needs packaging>=21, which Rasa 3.6 forbids in .venv. See scripts/audit.py.
-.PHONY: audit
-audit:
-	@scripts/audit
+# Known vulnerabilities in the exact pins of constraints.txt, against the PyPA advisory database snapshot vendored in
+# security/advisories/pypa/ (PyPI only: package-lock.json's npm packages are not covered) and, when it answers,
+# PyPI's JSON API. Fails on a finding not accepted in security/audit-exceptions.toml. See scripts/audit.py.
+AUDIT_ARGS ?=
+audit: $(STAMP)
+	$(BIN)/python scripts/audit.py $(AUDIT_ARGS)
+
+# Refresh the vendored advisories (the pinned packages' folders) from a full snapshot of the PyPA database, e.g.
+# make audit-data SNAPSHOT=../shared/advisories/pypa COMMIT=<its 40-digit commit> DATE=<its date, YYYY-MM-DD>
+audit-data: $(STAMP)
+	$(BIN)/python scripts/audit.py --refresh-from "$(SNAPSHOT)" --commit "$(COMMIT)" --date "$(DATE)"
 
 # `rasa test nlu --cross-validation` of the whole pipeline (3 folds, about 15 minutes here; not part of make test):
 # intent and card (response selection) figures per fold in var/cross-validation/, summed up by bot/cross_validation.py.
