@@ -1,13 +1,20 @@
-"""Which fact card answers the question: the ResponseSelector's ranking, checked by a second opinion.
+"""Which fact card answers the question: a learned card classifier, checked by a second opinion.
 
 Every answerable fact of the article is a card (bot/content/facts.yml), trained as a retrieval intent
-`<topic intent>/<card>` (data/nlu/knowledge/). Rasa's ResponseSelector ranks the cards but has no threshold of
-its own, and a neural ranking trained on a dozen examples per card is overconfident on paraphrases and typos.
-So this component also scores the message against every card's training questions with TF-IDF on character
-n-grams (robust to "Haugun", "Cambodja"), combines the two, and writes the verdict into the parse data:
+`<topic intent>/<card>` (data/nlu/knowledge/, Sara's layout); DIET learns the topic intents. This component learns
+the cards themselves when the model is trained: a multinomial logistic regression over TF-IDF features of the cards'
+questions (character n-grams within words, robust to "Haugun", "Cambodja", and word unigrams and bigrams). It also
+scores the message against every card's questions by their best cosine similarity (a nearest-neighbour second
+opinion), combines the two with the topic DIET chose and the years, numbers and events the message names, and
+writes the verdict into the parse data:
 
     "fact_card": {"card": "cambodia_girls", "label": "ask_event/cambodia_girls", "score": 0.71,
                   "unsure": false, "ranking": [{"label": ..., "score": ..., "selector": ..., "lexical": ...}]}
+
+`selector` is the learned opinion: the classifier's probability, or a ResponseSelector's confidence when one is in
+the pipeline (none is since 2026-12-06: Rasa's ResponseSelector was a second TensorFlow model, about 450 MB of the
+Rasa server's memory and a tenth of its throughput, and cross-validated at 0.70 per card against this classifier's
+0.84; see the README).
 
 `unsure` means the action should ask ("Did you mean …?") instead of answering; `close_call`, that it should answer
 and offer the runner-up of another topic as well. A message the DIET classifier
@@ -25,6 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -40,7 +48,9 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 FACT_CARD_KEY = "fact_card"
 RESPONSE_SELECTOR_KEY = "response_selector"
@@ -48,6 +58,7 @@ INTENT_RANKING_KEY = "intent_ranking"
 AGREE_RANKS = 2  # one of DIET's first two guesses agrees with the cards when it is the topic of one of the first two
 FALLBACK_INTENT = "nlu_fallback"
 EXAMPLES_FILE = "card_examples.json"
+CLASSIFIER_FILE = "card_classifier.pkl"
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NUMBER = re.compile(r"(?<![\d,.])\d[\d,]*(?:\.\d+)?(?![\d,])")
 
@@ -94,13 +105,39 @@ class LexicalIndex:
         return {label: float(best[i]) for i, label in enumerate(self.labels)}
 
 
+class CardClassifier:
+    """Which card, learned: logistic regression over TF-IDF character n-grams (within words) and word unigrams and
+    bigrams of each card's questions. Trained with the model; kept in it (pickled by sklearn's own rules)."""
+
+    def __init__(self, examples: dict[str, list[str]], regularisation: float) -> None:
+        texts = [normalise(text) for label in sorted(examples) for text in examples[label]]
+        labels = [label for label in sorted(examples) for _ in examples[label]]
+        self.characters = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                                     token_pattern=r"[a-z0-9%']+")  # fmt: skip
+        self.model: LogisticRegression | None = None
+        if len(set(labels)) >= 2:
+            features = hstack([self.characters.fit_transform(texts), self.words.fit_transform(texts)]).tocsr()
+            self.model = LogisticRegression(C=regularisation, max_iter=2000).fit(features, labels)
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        if self.model is None:
+            return {}
+        normalised = [normalise(text)]
+        features = hstack([self.characters.transform(normalised), self.words.transform(normalised)]).tocsr()
+        return dict(zip(self.model.classes_, (float(p) for p in self.model.predict_proba(features)[0]), strict=True))
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class CardMatcher(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            # weight of the ResponseSelector's confidence; the lexical similarity gets the rest
+            # weight of the learned opinion (the card classifier's probability); the lexical similarity gets the rest
             "selector_weight": 0.6,
+            # inverse regularisation strength of the card classifier (scikit-learn's C): cross-validated, 20 fits
+            # the cards' dozen-odd questions each without forgetting the typos
+            "classifier_c": 20.0,
             # a card whose topic intent is the one DIET chose gets this much more
             "intent_bonus": 0.1,
             # below this combined score, ask instead of answering
@@ -151,25 +188,35 @@ class CardMatcher(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> CardMatcher:
+        examples: dict[str, list[str]] = {}
+        classifier = None
         try:
             with model_storage.read_from(resource) as directory:
                 examples = json.loads((directory / EXAMPLES_FILE).read_text(encoding="utf-8"))
+                if (directory / CLASSIFIER_FILE).exists():
+                    classifier = joblib.load(directory / CLASSIFIER_FILE)
         except (ValueError, FileNotFoundError):
-            examples = {}
-        return cls({**cls.get_default_config(), **config}, model_storage, resource, examples)
+            pass
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, examples, classifier)
 
     def __init__(
-        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, examples: dict[str, list[str]]
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        examples: dict[str, list[str]],
+        classifier: CardClassifier | None = None,
     ) -> None:
         self.config = config
         self.model_storage = model_storage
         self.resource = resource
-        self.index_examples(examples)
+        self.index_examples(examples, classifier)
 
-    def index_examples(self, examples: dict[str, list[str]]) -> None:
-        """What each message is compared with: the TF-IDF index, and the years, numbers and words of each card's
-        training questions."""
+    def index_examples(self, examples: dict[str, list[str]], classifier: CardClassifier | None = None) -> None:
+        """What each message is compared with: the card classifier (trained here unless given), the TF-IDF index,
+        and the years, numbers and words of each card's training questions."""
         self.examples = examples
+        self.classifier = classifier or CardClassifier(examples, float(self.config["classifier_c"]))
         self.index = LexicalIndex(examples)
         self.years = _years_by_label(examples)
         self.numbers = _numbers_by_label(examples)
@@ -184,6 +231,7 @@ class CardMatcher(GraphComponent):
         self.index_examples(dict(examples))
         with self.model_storage.write_to(self.resource) as directory:
             (directory / EXAMPLES_FILE).write_text(json.dumps(self.examples), encoding="utf-8")
+            joblib.dump(self.classifier, directory / CLASSIFIER_FILE)
         return self.resource
 
     def rank(
@@ -261,6 +309,10 @@ class CardMatcher(GraphComponent):
                 return {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
         return None
 
+    def learned_opinion(self, message: Message, text: str) -> dict[str, float]:
+        """A ResponseSelector's ranking when the pipeline has one, else the card classifier's."""
+        return _selector_confidences(message) or self.classifier.probabilities(text)
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
@@ -274,7 +326,8 @@ class CardMatcher(GraphComponent):
                 for e in entities
                 if e.get("entity") == "event" and isinstance(e.get("start"), int) and isinstance(e.get("end"), int)
             )
-            ranking = self.rank(text, intent, _selector_confidences(message), years, events)
+            learned = self.learned_opinion(message, text)
+            ranking = self.rank(text, intent, learned, years, events)
             if not ranking:
                 continue
             best = ranking[0]
@@ -287,7 +340,7 @@ class CardMatcher(GraphComponent):
                     if r.get(INTENT_NAME_KEY) != rescued[INTENT_NAME_KEY]
                 ]
                 message.set(INTENT_RANKING_KEY, [rescued, *others], add_to_output=True)
-                ranking = self.rank(text, rescued[INTENT_NAME_KEY], _selector_confidences(message), years, events)
+                ranking = self.rank(text, rescued[INTENT_NAME_KEY], learned, years, events)
                 best = ranking[0]
             message.set(
                 FACT_CARD_KEY,

@@ -169,3 +169,48 @@ def test_a_card_scoring_high_on_its_own_rescues_a_message_diet_could_not_place()
                      [("nlu_fallback", 0.3), ("ask_more", 0.41)], {"ask_event/gates_result_79": 0.6})  # fmt: skip
     card_matcher.process([message])
     assert message.get("intent")["name"] == "ask_event" and message.get("fact_card")["card"] == "gates_result_79"
+
+
+def test_without_a_response_selector_the_card_classifier_gives_the_learned_opinion():
+    examples = {**EXAMPLES, "ask_founder/haugen_lawyer": ["what was Gary's job before IJM", "was he a lawyer"]}
+    message = parsed("what did gary do for a living before ijm", [("ask_founder", 0.9)], {})
+    message.set("response_selector", None)
+    matcher(examples).process([message])
+    ranking = message.get("fact_card")["ranking"]
+    assert ranking[0]["label"] == "ask_founder/haugen_lawyer"
+    assert ranking[0]["selector"] > 0.3 and ranking[0]["selector"] > ranking[1]["selector"]
+
+
+def test_the_card_classifier_is_trained_with_the_model_and_loaded_from_it(tmp_path):
+    """Trained once at `rasa train`, kept in the model: loading does not retrain it."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu import card_matcher
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("card_matcher")
+    trained = CardMatcher.create(CardMatcher.get_default_config(), storage, resource, None)  # type: ignore[arg-type]
+    data = TrainingData(
+        [
+            Message(data={"text": text, "intent": label.split("/")[0], "intent_response_key": label})
+            for label, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+    trained.train(data)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the classifier was trained again at load time")
+
+    original = card_matcher.CardClassifier.__init__
+    card_matcher.CardClassifier.__init__ = refuse  # type: ignore[method-assign]
+    try:
+        loaded = CardMatcher.load(CardMatcher.get_default_config(), storage, resource, None)  # type: ignore[arg-type]
+    finally:
+        card_matcher.CardClassifier.__init__ = original  # type: ignore[method-assign]
+    assert loaded.classifier.probabilities("who founded IJM") == trained.classifier.probabilities("who founded IJM")
+    assert max(loaded.classifier.probabilities("when was IJM founded").items(), key=lambda kv: kv[1])[0] == (
+        "ask_founding/founding_year"
+    )
