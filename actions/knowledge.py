@@ -29,6 +29,9 @@ DID_YOU_MEAN = 3
 # context of the card answered last: one of that card's topic wins when it is among the NLU's first few.
 ANAPHORA = re.compile(r"\b(he|she|they|them|it|that|there|those|this|his|her|their|then)\b", re.IGNORECASE)
 CONTEXT_WORDS = 10
+# ...and so does one that names, with "the", something the last answer spoke of ("when did the office open?" after
+# the Cambodia rescue, whose answer says an office opened; "who were the victims?" after the brick kiln).
+DEFINITE = re.compile(r"\bthe (\w{4,})", re.IGNORECASE)
 CONTEXT_RANKS = 4
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
@@ -42,6 +45,10 @@ SECOND_HALF_SHARE = 0.6
 SECOND_HALF_MIN = 0.25
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
+# A follow-up is read with the question it follows: each card of the last card's family scores the follow-up's own
+# score plus this share of the score the question before it gave that card ("IJM's Philippines project" → "who paid
+# for it?" is the Gates project card, not the result card answered first).
+CONTEXT_WEIGHT = 0.5
 
 
 def card_payload(content: Facts, card: Card) -> str:
@@ -115,18 +122,57 @@ def answer_card(
     return [SlotSet(TOPIC_SLOT, card.topic), SlotSet(CARD_SLOT, card.key)]
 
 
-def is_anaphoric(tracker: Tracker) -> bool:
+def is_anaphoric(tracker: Tracker, last: Card | None = None) -> bool:
+    """A short question naming no place, year or event that points back: a pronoun, or "the <something the last
+    answer spoke of>"."""
     text = tracker.latest_message.get("text") or ""
     named = any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event"))
-    return not named and len(text.split()) <= CONTEXT_WORDS and bool(ANAPHORA.search(text))
+    if named or len(text.split()) > CONTEXT_WORDS:
+        return False
+    if ANAPHORA.search(text):
+        return True
+    spoken_of = set(re.findall(r"\w+", last.answer.lower())) if last is not None else set()
+    return any(word.lower() in spoken_of for word in DEFINITE.findall(text))
 
 
-def card_in_context(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
-    """For a short question that points back: the best of the first few cards that share the last card's topic."""
+def card_in_context(content: Facts, tracker: Tracker, ranked: list[Card], definite: bool = False) -> Card | None:
+    """For a short question that points back: the best of the last card's family, read with the question before
+    it, else the first of the first few cards that share the last card's topic. `definite`: "the <something the
+    last answer spoke of>" points back too (used where the NLU took the question for one the article can't
+    answer: "when did the office open?" after the Cambodia rescue)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
-    if last is None or not is_anaphoric(tracker):
+    if last is None or not is_anaphoric(tracker, last if definite else None):
         return None
-    return in_family(content, last, ranked[:CONTEXT_RANKS])
+    return read_with_previous_question(content, tracker, last) or in_family(content, last, ranked[:CONTEXT_RANKS])
+
+
+def card_scores(ranking: list) -> dict[str, float]:
+    return {str(e["label"]): float(e.get("score") or 0) for e in ranking if isinstance(e, dict) and e.get("label")}
+
+
+def previous_question_scores(tracker: Tracker) -> dict[str, float]:
+    """The card scores the NLU gave the visitor's last question before this message that was not itself a
+    follow-up (a button carries none)."""
+    user_events = [e for e in tracker.events if e.get("event") == "user"]
+    for event in reversed(user_events[:-1]):
+        parse = event.get("parse_data") or {}
+        if (parse.get("intent") or {}).get("name") == FOLLOW_UP_INTENT:
+            continue
+        return card_scores((parse.get(CARD_SLOT) or {}).get("ranking") or [])
+    return {}
+
+
+def read_with_previous_question(content: Facts, tracker: Tracker, last: Card) -> Card | None:
+    """The card of the last card's family that this message and the question before it point to together; None
+    when the question before it left no ranking (a button, a journey) or neither points into the family."""
+    previous = previous_question_scores(tracker)
+    if not previous:
+        return None
+    current = card_scores(card_verdict(tracker).get("ranking") or [])
+    family = {content.label(content.cards[key]): key for key in content.family(last) if key in content.cards}
+    scored = {label: current.get(label, 0.0) + CONTEXT_WEIGHT * previous.get(label, 0.0) for label in family}
+    best = max(scored, key=scored.get, default=None)
+    return content.cards[family[best]] if best is not None and scored[best] > 0 else None
 
 
 def in_family(content: Facts, last: Card, ranked: list[Card]) -> Card | None:
@@ -158,7 +204,12 @@ def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     if last is None:
         return None
     ranked = ranked_cards(content, tracker)
-    return in_family(content, last, ranked[:CONTEXT_RANKS]) or in_family(content, last, ranked) or last
+    return (
+        read_with_previous_question(content, tracker, last)
+        or in_family(content, last, ranked[:CONTEXT_RANKS])
+        or in_family(content, last, ranked)
+        or last
+    )
 
 
 def second_half(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:

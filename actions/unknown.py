@@ -15,15 +15,16 @@ from bot.content.facts import facts
 
 class ActionAnswerUnknownFact(Action):
     """A question the article does not answer. A short one that points back at the card just answered ("does that
-    include abuse online?", "is that a salary?") is first tried against that card's topic: answered from the card
-    (with "I don't have that" first when it asks a detail the article does not give)."""
+    include abuse online?", "is that a salary?", "when did the office open?" after the Cambodia rescue) is first
+    tried against that card's topic: answered from the card (with "I don't have that" first when it asks a detail
+    the article does not give)."""
 
     def name(self) -> str:
         return "action_answer_unknown_fact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         knowledge = facts()
-        in_context = card_in_context(knowledge, tracker, ranked_cards(knowledge, tracker))
+        in_context = card_in_context(knowledge, tracker, ranked_cards(knowledge, tracker), definite=True)
         if in_context is not None:
             return answer_card(dispatcher, tracker, knowledge, in_context, asked=True)
         content = contacts()
