@@ -214,3 +214,21 @@ def test_the_card_classifier_is_trained_with_the_model_and_loaded_from_it(tmp_pa
     assert max(loaded.classifier.probabilities("when was IJM founded").items(), key=lambda kv: kv[1])[0] == (
         "ask_founding/founding_year"
     )
+
+
+def test_the_card_classifiers_probabilities_are_its_models_own():
+    """The direct computation gives what scikit-learn's predict_proba gives, for many cards and for two."""
+    import numpy as np
+    from scipy.sparse import hstack
+
+    from bot.nlu.card_matcher import CardClassifier, normalise
+
+    two = {label: EXAMPLES[label] for label in list(EXAMPLES)[:2]}
+    for examples in (EXAMPLES, two):
+        classifier = CardClassifier(examples, 20.0)
+        for text in ("who started IJM?", "what did the auditors find", "is the call free"):
+            x = [normalise(text)]
+            features = hstack([classifier.characters.transform(x), classifier.words.transform(x)]).tocsr()
+            expected = classifier.model.predict_proba(features)[0]
+            got = classifier.probabilities(text)
+            assert np.allclose([got[label] for label in classifier.model.classes_], expected)
