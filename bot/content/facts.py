@@ -61,6 +61,9 @@ class Facts:
     # a count asked for one place or year ("how many were rescued in Uganda / in 2022?"): given only by a card
     # that names that place or year itself
     count_question: re.Pattern | None = None
+    # the kind of answer a question asks for (a year, a count, an age) and what an answer of that kind contains: a
+    # card whose answer has nothing of the kind does not answer it ("when did IJM start working in Kenya?")
+    answer_kinds: tuple[tuple[str, re.Pattern, re.Pattern], ...] = ()
 
     def missing_detail(self, question: str, card: Card) -> str | None:
         """The detail the question asks for that the article does not give (and this card does not either)."""
@@ -70,6 +73,11 @@ class Facts:
             own = " ".join([card.answer, *card.places, *self.topic_of(card).places]).casefold()
             if any(name not in own for name in self.places_and_years_in(lowered)):
                 return "count_for_place_or_year"
+        if named is None:
+            answer = card.answer.casefold()
+            named = next(
+                (n for n, asks, has in self.answer_kinds if asks.search(lowered) and not has.search(answer)), None
+            )
         return named
 
     def places_and_years_in(self, lowered: str) -> list[str]:
@@ -210,6 +218,10 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
                 for name, pattern in ((data.get("details_not_given") or {}).get("details") or {}).items()
             ),
             count_question=_optional_pattern((data.get("details_not_given") or {}).get("count_for_place_or_year")),
+            answer_kinds=tuple(
+                (str(name), re.compile(str(kind["question"])), re.compile(str(kind["answer"])))
+                for name, kind in ((data.get("details_not_given") or {}).get("answer_kinds") or {}).items()
+            ),
         )
     except (KeyError, TypeError, ValueError, re.error) as error:
         if isinstance(error, ContentError):

@@ -123,3 +123,15 @@ def test_every_topic_can_be_asked_for_by_a_button_payload():
     for topic in facts().topics.values():
         payload = topic_payload(topic)
         assert payload.startswith(f"/{topic.intent}{{")
+
+
+def test_a_question_asking_for_a_kind_of_answer_the_card_does_not_have_is_said_to_be_missing():
+    """A year, a count or an age asked of a card whose answer has none (facts.yml `answer_kinds`)."""
+    content = facts()
+    assert content.missing_detail("when were the people in those stories rescued?", content.card("rescue_stories"))
+    assert content.missing_detail("how old were the people IJM rescued?", content.card("people_rescued")) == "age"
+    assert content.missing_detail("how many kinds of violence?", content.card("violence_kinds")) == "count"
+    # the card has it: nothing missing
+    assert content.missing_detail("when did IJM begin?", content.card("founding_year")) is None
+    assert content.missing_detail("how old were the girls?", content.card("cambodia_37_girls")) is None
+    assert content.missing_detail("how many girls were rescued?", content.card("cambodia_37_girls")) is None
