@@ -390,8 +390,20 @@ def _numbers_by_label(examples: dict[str, list[str]]) -> dict[str, frozenset[str
 
 
 def _years_by_label(examples: dict[str, list[str]]) -> dict[str, frozenset[str]]:
-    """The years each card's training questions name."""
-    return {label: frozenset(y for text in texts for y in YEAR.findall(text)) for label, texts in examples.items()}
+    """The years each card is about: those its answer and passages name (the article says which year belongs to
+    which fact; a wrong-premise training question such as "Gary founded IJM in 2000, right?" must not make 2000 a
+    year of the founding), or, for a label that is no fact card, those its training questions name."""
+    from bot.content.facts import facts
+
+    content = facts()
+    years = {}
+    for label, texts in examples.items():
+        card = content.card_for_label(label)
+        said = [card.answer, *card.passages] if card is not None else texts
+        years[label] = frozenset(y for text in said for y in YEAR.findall(text)) | frozenset(
+            str(y) for y in (card.years if card is not None else ())
+        )
+    return years
 
 
 def _selector_confidences(message: Message) -> dict[str, float]:

@@ -232,3 +232,20 @@ def test_the_card_classifiers_probabilities_are_its_models_own():
             expected = classifier.model.predict_proba(features)[0]
             got = classifier.probabilities(text)
             assert np.allclose([got[label] for label in classifier.model.classes_], expected)
+
+
+def test_a_cards_years_are_the_articles_not_those_of_its_wrong_premise_questions():
+    """ "Was IJM founded in 2000?" trains the founding card, but 2000 is the year of the first field offices: a
+    question naming 2000 is favoured towards the offices' card, and the founding card's year is 1997."""
+    examples = {
+        "ask_founding/founding_year": ["when was IJM founded", "was IJM founded in 2000?", "what year did IJM start"],
+        "ask_field_offices/offices_2000": ["where were the first field offices", "which offices opened first"],
+    }
+    built = matcher(examples)
+    assert built.years["ask_founding/founding_year"] == frozenset({"1997"})
+    assert "2000" in built.years["ask_field_offices/offices_2000"]
+    message = parsed("what happened in 2000?", [("ask_event", 0.6)], {})
+    message.set("entities", [{"entity": "year", "value": "2000"}])
+    message.set("response_selector", None)
+    built.process([message])
+    assert message.get("fact_card")["card"] == "offices_2000"
