@@ -108,7 +108,8 @@ audit-data: $(STAMP)
 	$(BIN)/python scripts/audit.py --refresh-from "$(SNAPSHOT)" --commit "$(COMMIT)" --date "$(DATE)"
 
 # `rasa test nlu --cross-validation` of the whole pipeline (3 folds, about 15 minutes here; not part of make test):
-# intent and card (response selection) figures per fold in var/cross-validation/, summed up by bot/cross_validation.py.
+# the intent figures per fold in var/cross-validation/, summed up by bot/cross_validation.py (the cards' own
+# cross-validation is in ijm-bot evaluate's report).
 .PHONY: cross-validate
 cross-validate: $(STAMP)
 	RASA_TELEMETRY_ENABLED=false $(BIN)/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 \

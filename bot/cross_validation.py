@@ -1,9 +1,10 @@
 """The figures of `make cross-validate` (`rasa test nlu --cross-validation`), read from its log, as a table.
 
 Rasa logs the mean and standard deviation over the folds of each metric, for the intents (DIET, after the
-fallback classifier, the card matcher and the safety override) and for the response selection (which card of
-`<topic intent>/<card>`: the ResponseSelector's own pick, before the card matcher's second opinion). This reads
-those lines and writes reports/cross-validation.md.
+fallback classifier, the card matcher and the safety override) and, for a pipeline with a ResponseSelector (the
+stock config; ours has none since 2026-12-06), for the response selection. Which card our card matcher picks is
+cross-validated by `ijm-bot evaluate` (bot/evaluation.py, card_cross_validation). This reads those lines and writes
+reports/cross-validation.md.
 """
 
 from __future__ import annotations
