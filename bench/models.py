@@ -3,11 +3,12 @@
     .venv/bin/python -m bench.models MODEL.tar.gz [MODEL.tar.gz ...] [--seconds 30] [--concurrency 1,10]
                                      [--out bench/results/models.md]
 
-Each model is served by `ijm-bot run --model MODEL` (our channels, actions and settings; a throw-away SQLite
-database; rate limits off) on free loopback ports. The traffic is the speed benchmark's scripted conversations
-(bench/chat_load.py) over REST, then the same at each concurrency with visitors' fact questions (the tuning file's,
-never the unseen one) as every second message. Reported per model: throughput, p50/p95 latency, the Rasa server's
-resident memory after the load, and the seconds from start to ready. Ratios against the first model are what to
+Each model is served by `ijm-bot run --model MODEL` (bot/reply_evaluation.py's running_assistant: our channels,
+actions and settings; a throw-away SQLite database; rate limits off) on free loopback ports. The traffic is the
+speed benchmark's scripted conversations (bench/chat_load.py) over REST, then the same at each concurrency with
+visitors' fact questions (the tuning file's, never an unseen one) as every second message. Reported per model:
+throughput, p50/p95 latency, the Rasa server's resident memory once ready and after the load, and the seconds from
+start to ready. Ratios against the first model are what to
 compare: the figures depend on the machine and on whatever else it is doing.
 
 Used to decide a pipeline change (e.g. the ResponseSelector's size) with before/after figures from one session.
@@ -18,10 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,10 +30,8 @@ import yaml
 
 from bench import chat_load
 from bench.speed import rss_mb
-from bot.reply_evaluation import READY_MARKER, TUNING, _free_port
+from bot.reply_evaluation import TUNING, running_assistant
 from bot.settings import PROJECT_ROOT
-
-START_TIMEOUT = 600
 
 
 @dataclass
@@ -54,34 +50,25 @@ def fact_scripts(path: Path = TUNING, limit: int = 60) -> tuple[tuple[str, ...],
     return tuple(tuple(x for q in questions[i : i + 3] for x in (q, next(turns))) for i in range(0, limit, 3))
 
 
-def _rasa_pid(supervisor_pid: int, rasa_port: str) -> int:
-    """The Rasa server among `ijm-bot run`'s children: the one whose command line names its port."""
-    for child in Path(f"/proc/{supervisor_pid}/task").glob("*/children"):
-        for pid in child.read_text().split():
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if re.search(r"\brasa\b.*\brun\b", command) and rasa_port in command:
-                return int(pid)
+def _rasa_pid(rest_url: str) -> int:
+    """The Rasa server serving rest_url: the `rasa run` process whose command line names its port."""
+    port = rest_url.split(":")[2].split("/")[0]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if re.search(r"\brasa\b.*\brun\b", command) and re.search(rf"--port {port}\b", command):
+            return int(cmdline.parent.name)
     raise RuntimeError("the Rasa server's process was not found")
 
 
 def measure(model: Path, seconds: float, levels: list[int]) -> ModelFigures:
-    ports = {name: str(_free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
-    workdir = Path(tempfile.mkdtemp(prefix="ijm-bench-models-"))
-    env = {**os.environ, **ports, "DATABASE_URL": f"sqlite:///{workdir}/bench.db", "RATE_LIMIT_PER_SESSION": "off",
-           "RATE_LIMIT_PER_IP": "off", "LOG_LEVEL": "WARNING"}  # fmt: skip
-    log = workdir / "run.log"
-    command = [str(Path(sys.executable).with_name("ijm-bot")), "run", "--model", str(model)]
     started = time.monotonic()
-    with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
-    try:
-        while READY_MARKER not in log.read_text(encoding="utf-8", errors="replace"):
-            if process.poll() is not None or time.monotonic() - started > START_TIMEOUT:
-                raise RuntimeError(f"{model.name} did not start; see {log}")
-            time.sleep(0.5)
+    with running_assistant(Path(tempfile.mkdtemp(prefix="ijm-bench-models-")), model) as rest_url:
         ready = time.monotonic() - started
-        rasa_url = f"http://127.0.0.1:{ports['RASA_PORT']}"
-        rasa_pid = _rasa_pid(process.pid, ports["RASA_PORT"])
+        rasa_url = rest_url.removesuffix("/webhooks/rest/webhook")
+        rasa_pid = _rasa_pid(rest_url)
         idle = rss_mb(rasa_pid)
         loads = []
         original = chat_load.SCRIPTS
@@ -96,13 +83,6 @@ def measure(model: Path, seconds: float, levels: list[int]) -> ModelFigures:
         finally:
             chat_load.SCRIPTS = original
         return ModelFigures(model.name, ready, idle, rss_mb(rasa_pid), loads)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def _percentile(values: list[float], share: float) -> float:
