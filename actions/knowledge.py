@@ -45,10 +45,10 @@ SECOND_HALF_SHARE = 0.6
 SECOND_HALF_MIN = 0.25
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
-# A follow-up is read with the question it follows: each card of the last card's family scores the follow-up's own
-# score plus this share of the score the question before it gave that card ("IJM's Philippines project" → "who paid
-# for it?" is the Gates project card, not the result card answered first).
-CONTEXT_WEIGHT = 0.5
+# A follow-up is read with the question it follows: among the last card's family, the cards the follow-up itself
+# scores within this margin of its best are told apart by the score the question before it gave them ("How did IJM
+# prove its model works?" → "what was the goal there?": the Philippines project's 20% goal, not the long-term goal).
+CONTEXT_MARGIN = 0.15
 
 
 def card_payload(content: Facts, card: Card) -> str:
@@ -163,16 +163,20 @@ def previous_question_scores(tracker: Tracker) -> dict[str, float]:
 
 
 def read_with_previous_question(content: Facts, tracker: Tracker, last: Card) -> Card | None:
-    """The card of the last card's family that this message and the question before it point to together; None
-    when the question before it left no ranking (a button, a journey) or neither points into the family."""
+    """The card of the last card's family that this message points to, the question before it breaking a near tie;
+    None when this message points into the family not at all, or the question before it left no ranking."""
     previous = previous_question_scores(tracker)
     if not previous:
         return None
     current = card_scores(card_verdict(tracker).get("ranking") or [])
     family = {content.label(content.cards[key]): key for key in content.family(last) if key in content.cards}
-    scored = {label: current.get(label, 0.0) + CONTEXT_WEIGHT * previous.get(label, 0.0) for label in family}
-    best = max(scored, key=scored.get, default=None)
-    return content.cards[family[best]] if best is not None and scored[best] > 0 else None
+    candidates = {label: score for label, score in current.items() if label in family and score > 0}
+    if not candidates:
+        return None
+    best = max(candidates.values())
+    close = [label for label, score in candidates.items() if score >= best - CONTEXT_MARGIN]
+    chosen = max(close, key=lambda label: (previous.get(label, 0.0), candidates[label]))
+    return content.cards[family[chosen]]
 
 
 def in_family(content: Facts, last: Card, ranked: list[Card]) -> Card | None:

@@ -390,3 +390,17 @@ def test_a_question_naming_what_the_last_answer_spoke_of_is_read_in_its_context(
     other = tracker("ask_ijm_unknown", "when did the podcast start?", parse=parse,
                     **{CARD_SLOT: "cambodia_first_rescue"})  # fmt: skip
     assert run(ActionAnswerUnknownFact(), other)[0][0]["text"].startswith(contacts().unknown_message)
+
+
+def test_the_question_before_a_follow_up_only_breaks_a_near_tie():
+    """ "how many girls were rescued…?" → "and when did they open an office there?": the follow-up points to the
+    office clearly, so the girls' card, first for the question before it, is not given again."""
+    before_parse = {"intent": {"name": "ask_event"}, **verdict(label("cambodia_37_girls"), label("cambodia_office"))}
+    now = {"intent": {"name": "ask_followup", "confidence": 0.6},
+           "fact_card": {"ranking": [{"label": label("cambodia_office"), "score": 0.36},
+                                     {"label": label("cambodia_37_girls"), "score": 0.15}]}}  # fmt: skip
+    text = "and when did they open an office there?"
+    state = Tracker("unit", {CARD_SLOT: "cambodia_37_girls"}, {"text": text, "entities": [], **now},
+                    [{"event": "user", "text": "how many girls?", "parse_data": before_parse},
+                     {"event": "user", "text": text, "parse_data": now}], False, None, {}, "action_listen")  # fmt: skip
+    assert answered(run(ActionAnswerFact(), state)[0], "cambodia_office")
