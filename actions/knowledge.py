@@ -45,10 +45,6 @@ SECOND_HALF_SHARE = 0.6
 SECOND_HALF_MIN = 0.25
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
-# A follow-up is read with the question it follows: among the last card's family, the cards the follow-up itself
-# scores within this margin of its best are told apart by the score the question before it gave them ("How did IJM
-# prove its model works?" → "what was the goal there?": the Philippines project's 20% goal, not the long-term goal).
-CONTEXT_MARGIN = 0.15
 
 
 def card_payload(content: Facts, card: Card) -> str:
@@ -136,47 +132,13 @@ def is_anaphoric(tracker: Tracker, last: Card | None = None) -> bool:
 
 
 def card_in_context(content: Facts, tracker: Tracker, ranked: list[Card], definite: bool = False) -> Card | None:
-    """For a short question that points back: the best of the last card's family, read with the question before
-    it, else the first of the first few cards that share the last card's topic. `definite`: "the <something the
-    last answer spoke of>" points back too (used where the NLU took the question for one the article can't
-    answer: "when did the office open?" after the Cambodia rescue)."""
+    """For a short question that points back: the best of the first few cards that share the last card's topic
+    (else a related topic's). `definite`: "the <something the last answer spoke of>" points back too (used where the
+    NLU took the question for one the article can't answer: "when did the office open?" after the Cambodia rescue)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
     if last is None or not is_anaphoric(tracker, last if definite else None):
         return None
-    return read_with_previous_question(content, tracker, last) or in_family(content, last, ranked[:CONTEXT_RANKS])
-
-
-def card_scores(ranking: list) -> dict[str, float]:
-    return {str(e["label"]): float(e.get("score") or 0) for e in ranking if isinstance(e, dict) and e.get("label")}
-
-
-def previous_question_scores(tracker: Tracker) -> dict[str, float]:
-    """The card scores the NLU gave the visitor's last question before this message that was not itself a
-    follow-up (a button carries none)."""
-    user_events = [e for e in tracker.events if e.get("event") == "user"]
-    for event in reversed(user_events[:-1]):
-        parse = event.get("parse_data") or {}
-        if (parse.get("intent") or {}).get("name") == FOLLOW_UP_INTENT:
-            continue
-        return card_scores((parse.get(CARD_SLOT) or {}).get("ranking") or [])
-    return {}
-
-
-def read_with_previous_question(content: Facts, tracker: Tracker, last: Card) -> Card | None:
-    """The card of the last card's family that this message points to, the question before it breaking a near tie;
-    None when this message points into the family not at all, or the question before it left no ranking."""
-    previous = previous_question_scores(tracker)
-    if not previous:
-        return None
-    current = card_scores(card_verdict(tracker).get("ranking") or [])
-    family = {content.label(content.cards[key]): key for key in content.family(last) if key in content.cards}
-    candidates = {label: score for label, score in current.items() if label in family and score > 0}
-    if not candidates:
-        return None
-    best = max(candidates.values())
-    close = [label for label, score in candidates.items() if score >= best - CONTEXT_MARGIN]
-    chosen = max(close, key=lambda label: (previous.get(label, 0.0), candidates[label]))
-    return content.cards[family[chosen]]
+    return in_family(content, last, ranked[:CONTEXT_RANKS])
 
 
 def in_family(content: Facts, last: Card, ranked: list[Card]) -> Card | None:
@@ -208,12 +170,7 @@ def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     if last is None:
         return None
     ranked = ranked_cards(content, tracker)
-    return (
-        read_with_previous_question(content, tracker, last)
-        or in_family(content, last, ranked[:CONTEXT_RANKS])
-        or in_family(content, last, ranked)
-        or last
-    )
+    return in_family(content, last, ranked[:CONTEXT_RANKS]) or in_family(content, last, ranked) or last
 
 
 def second_half(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:

@@ -361,24 +361,6 @@ def test_an_unknown_fact_that_points_back_at_the_last_card_is_answered_from_it()
     assert run(ActionAnswerUnknownFact(), fresh)[0][0]["text"].startswith(contacts().unknown_message)
 
 
-def test_a_follow_up_is_read_with_the_question_before_it():
-    """ "How did IJM prove its model works?" (model proof first, the Philippines cards after it) → "what was the goal
-    there?": the follow-up alone leans to the long-term goal (half a billion, the answered card's own topic), but
-    with the question before it the Philippines project's 20% goal is meant."""
-    before = {"event": "user", "text": "How did IJM prove its model works?",
-              "parse_data": {"intent": {"name": "ask_impact"}, **verdict(label("model_proof"), label("gates_goal_20"),
-                                                                          label("gates_result_79"))}}  # fmt: skip
-    now = {"intent": {"name": "ask_followup", "confidence": 0.9}, **verdict(label("half_a_billion"),
-                                                                            label("gates_goal_20"))}  # fmt: skip
-    state = Tracker("unit", {CARD_SLOT: "model_proof"}, {"text": "what was the goal there?", "entities": [], **now},
-                    [before, {"event": "user", "text": "what was the goal there?", "parse_data": now}], False, None,
-                    {}, "action_listen")  # fmt: skip
-    assert answered(run(ActionAnswerFact(), state)[0], "gates_goal_20")
-    # with no question before it (a button), the follow-up alone decides within the topic
-    alone = tracker("ask_followup", "what was the goal there?", parse=now, **{CARD_SLOT: "model_proof"})
-    assert answered(run(ActionAnswerFact(), alone)[0], "half_a_billion")
-
-
 def test_a_question_naming_what_the_last_answer_spoke_of_is_read_in_its_context():
     """ "when did the office open?" right after the Cambodia rescue (whose answer says an office opened there the
     following year): the NLU took it for a question the article can't answer, but it is about that office."""
@@ -390,17 +372,3 @@ def test_a_question_naming_what_the_last_answer_spoke_of_is_read_in_its_context(
     other = tracker("ask_ijm_unknown", "when did the podcast start?", parse=parse,
                     **{CARD_SLOT: "cambodia_first_rescue"})  # fmt: skip
     assert run(ActionAnswerUnknownFact(), other)[0][0]["text"].startswith(contacts().unknown_message)
-
-
-def test_the_question_before_a_follow_up_only_breaks_a_near_tie():
-    """ "how many girls were rescued…?" → "and when did they open an office there?": the follow-up points to the
-    office clearly, so the girls' card, first for the question before it, is not given again."""
-    before_parse = {"intent": {"name": "ask_event"}, **verdict(label("cambodia_37_girls"), label("cambodia_office"))}
-    now = {"intent": {"name": "ask_followup", "confidence": 0.6},
-           "fact_card": {"ranking": [{"label": label("cambodia_office"), "score": 0.36},
-                                     {"label": label("cambodia_37_girls"), "score": 0.15}]}}  # fmt: skip
-    text = "and when did they open an office there?"
-    state = Tracker("unit", {CARD_SLOT: "cambodia_37_girls"}, {"text": text, "entities": [], **now},
-                    [{"event": "user", "text": "how many girls?", "parse_data": before_parse},
-                     {"event": "user", "text": text, "parse_data": now}], False, None, {}, "action_listen")  # fmt: skip
-    assert answered(run(ActionAnswerFact(), state)[0], "cambodia_office")
