@@ -222,7 +222,8 @@ def failure_lines(score: FileScore) -> list[str]:
 class ReplyGoals:
     """What `ijm-bot evaluate --check` requires of the replies, per file: floors a little under the figures measured
     when they were set (2026-12-04: tuning 97.7% / 96.9%, second tuning 95.0% / 95.6%, unseen 94.2% / 88.9% of
-    fact questions / follow-ups), so that a change that makes the assistant understand less fails `make test`.
+    fact questions / follow-ups; the fresh unseen file's below), so that a change that makes the assistant
+    understand less fails `make test`.
     The issue's goal (97% of fact questions and every follow-up on the unseen file) is higher and not met."""
 
     tuning_questions: float = 0.95
@@ -231,9 +232,14 @@ class ReplyGoals:
     more_followups: float = 0.90
     unseen_questions: float = 0.91
     unseen_followups: float = 0.84
+    # the fresh unseen file (2026-12-06: 96.5% / 84.8%): a little under, for training's variance
+    fresh_questions: float = 0.94
+    fresh_followups: float = 0.80
 
     def floors(self, path: Path) -> tuple[float, float]:
-        if path in HIDDEN:
+        if path == UNSEEN_FRESH:
+            return self.fresh_questions, self.fresh_followups
+        if path == UNSEEN:
             return self.unseen_questions, self.unseen_followups
         if path == TUNING_MORE:
             return self.more_questions, self.more_followups
