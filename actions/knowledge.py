@@ -76,9 +76,11 @@ def card_verdict(tracker: Tracker) -> dict[str, Any]:
         return verdict
     selectors = message.get("response_selector") or {}
     for selector in selectors.values() if isinstance(selectors, dict) else []:
+        if not isinstance(selector, dict):  # Rasa also lists the retrieval intents there ("all_retrieval_intents")
+            continue
         ranking = [
             {"label": entry.get("intent_response_key"), "score": entry.get("confidence")}
-            for entry in (selector or {}).get("ranking") or []
+            for entry in selector.get("ranking") or []
             if isinstance(entry, dict)
         ]
         if ranking:
