@@ -303,7 +303,7 @@ def test_without_the_card_matcher_the_response_selectors_first_card_is_the_answe
                 {"intent_response_key": label("gates_result_79"), "confidence": 0.3},
                 {"intent_response_key": label("gates_goal_20"), "confidence": 0.1},
             ]
-        }
+        },
     }
     parse = {"response_selector": selector}
     messages, events = run(ActionAnswerFact(), tracker("ask_event", "what did the Gates project get?", parse=parse))
