@@ -46,11 +46,15 @@ class ActionListCapabilities(TopicMenuAction):
 
 class ContextFirst(TopicMenuAction, ABC):
     """A short message right after a fact card may be a follow-up the NLU could not place ("and the result?"):
-    answered from that card's topic when its words match one of its cards; otherwise the honest menu."""
+    answered from that card's topic when its words match one of its cards; otherwise the honest menu.
+    `pronouns`: a short message that points back with a pronoun ("did IJM have a role in it?") is a follow-up too;
+    not for an out-of-scope one ("is it cold there?" after the Cambodia rescue is not about Cambodia's history)."""
+
+    pronouns = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         content = facts()
-        card = fallback_follow_up(content, tracker)
+        card = fallback_follow_up(content, tracker, pronouns=self.pronouns)
         if card is not None:
             return answer_card(dispatcher, tracker, content, card)
         return await super().run(dispatcher, tracker, domain)
@@ -60,6 +64,7 @@ class ActionFallbackTopics(ContextFirst):
     """Say honestly that the message was not understood (NLU confidence below the threshold)."""
 
     message_key = "not_understood"
+    pronouns = True
 
     def name(self) -> str:
         return "action_fallback_topics"

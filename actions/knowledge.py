@@ -3,9 +3,9 @@
 Which card: a button names it (entity `card`); otherwise the NLU's verdict (`fact_card` in the parse data,
 bot/nlu/card_matcher.py). When that verdict is unsure, a place, year or event the question names narrows it to
 that topic; with nothing to narrow it, the visitor is asked "Did you mean …?" with the likeliest cards as buttons.
-A follow-up ("how old were they?", intent ask_followup) is answered from the topic of the card answered last, or
-a topic related to it (facts.yml `related`). A question that asks two things gets the other topic's best card too.
-"tell me more" walks the topic's cards in order.
+A follow-up ("how old were they?", intent ask_followup, or a short question that points back) stays on the card
+answered last unless it names another card clearly (card_in_thread). A question that asks two things gets the other
+topic's best card too. "tell me more" walks the topic's cards in order.
 """
 
 from __future__ import annotations
@@ -26,13 +26,21 @@ CARD_SLOT = "fact_card"
 FOLLOW_UP_INTENT = "ask_followup"
 DID_YOU_MEAN = 3
 # A short question that points back ("where did he work from?", "and what did they get?") is read in the
-# context of the card answered last: one of that card's topic wins when it is among the NLU's first few.
+# thread of the conversation (card_in_thread, below).
 ANAPHORA = re.compile(r"\b(he|she|they|them|it|that|there|those|this|his|her|their|then)\b", re.IGNORECASE)
 CONTEXT_WORDS = 10
 # ...and so does one that names, with "the", something the last answer spoke of ("when did the office open?" after
 # the Cambodia rescue, whose answer says an office opened; "who were the victims?" after the brick kiln).
 DEFINITE = re.compile(r"\bthe (\w{4,})", re.IGNORECASE)
-CONTEXT_RANKS = 4
+# ...and so does a very short question the NLU cannot place well on its own ("which country?", "who benefits?").
+ELLIPSIS_WORDS = 4
+WEAK_SCORE = 0.6
+# In the thread of the conversation, the card just answered keeps it (its answer has the asked fact's closest
+# siblings: "what year?" after the Phnom Penh rescue is 2003, not the 2015 study), unless the message itself names
+# another card clearly: a card's score is the NLU's, plus STAY_ON_LAST for the last card and SAME_TOPIC for the
+# cards of its topic. On the tuning files' 197 follow-ups, staying helps with any STAY_ON_LAST from 0.8 to 3 (README).
+STAY_ON_LAST = 1.0
+SAME_TOPIC = 0.3
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
 FALLBACK_CONTEXT_LEXICAL = 0.3
@@ -43,6 +51,7 @@ TWO_THINGS = re.compile(
 )
 SECOND_HALF_SHARE = 0.6
 SECOND_HALF_MIN = 0.25
+SECOND_HALF_RANKS = 4
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
 
@@ -124,8 +133,7 @@ def is_anaphoric(tracker: Tracker, last: Card | None = None) -> bool:
     """A short question naming no place, year or event that points back: a pronoun, or "the <something the last
     answer spoke of>"."""
     text = tracker.latest_message.get("text") or ""
-    named = any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event"))
-    if named or len(text.split()) > CONTEXT_WORDS:
+    if names_something(tracker) or len(text.split()) > CONTEXT_WORDS:
         return False
     if ANAPHORA.search(text):
         return True
@@ -133,29 +141,52 @@ def is_anaphoric(tracker: Tracker, last: Card | None = None) -> bool:
     return any(word.lower() in spoken_of for word in DEFINITE.findall(text))
 
 
-def card_in_context(content: Facts, tracker: Tracker, ranked: list[Card], definite: bool = False) -> Card | None:
-    """For a short question that points back: the best of the first few cards that share the last card's topic
-    (else a related topic's). `definite`: "the <something the last answer spoke of>" points back too (used where the
-    NLU took the question for one the article can't answer: "when did the office open?" after the Cambodia rescue)."""
-    last = content.card(tracker.get_slot(CARD_SLOT))
-    if last is None or not is_anaphoric(tracker, last if definite else None):
-        return None
-    return in_family(content, last, ranked[:CONTEXT_RANKS])
+def names_something(tracker: Tracker) -> bool:
+    return any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event"))
 
 
-def in_family(content: Facts, last: Card, ranked: list[Card]) -> Card | None:
-    """The best-ranked card of the last card's own topic, else of a topic related to it."""
+def is_elliptical(tracker: Tracker) -> bool:
+    """A very short question naming nothing that the NLU cannot place well on its own: "which country?"."""
+    text = tracker.latest_message.get("text") or ""
+    verdict = card_verdict(tracker)
+    weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
+    return weak and len(text.split()) <= ELLIPSIS_WORDS and not names_something(tracker)
+
+
+def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
+    """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
     own = set(content.topic_of(last).cards)
-    family = set(content.family(last))
-    return next((c for c in ranked if c.key in own), None) or next((c for c in ranked if c.key in family), None)
+    best, best_score = last, STAY_ON_LAST + SAME_TOPIC
+    for entry in card_verdict(tracker).get("ranking") or []:
+        card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None
+        if card is None:
+            continue
+        score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
+        score += STAY_ON_LAST if card == last else 0.0
+        if score > best_score:
+            best, best_score = card, score
+    return best
 
 
-def fallback_follow_up(content: Facts, tracker: Tracker) -> Card | None:
-    """A short message the NLU could not place, after a card: the card of that topic its words match, if any."""
+def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) -> Card | None:
+    """For a short question that points back, or a very short one the NLU cannot place: the card in the thread.
+    `definite`: "the <something the last answer spoke of>" points back too (used where the NLU took the question for
+    one the article can't answer: "when did the office open?" after the Cambodia rescue)."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    if last is None or not (is_anaphoric(tracker, last if definite else None) or is_elliptical(tracker)):
+        return None
+    return card_in_thread(content, tracker, last)
+
+
+def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False) -> Card | None:
+    """A short message the NLU could not place, after a card: the card of that topic its words match, if any;
+    with `pronouns`, also one that points back with a pronoun ("did IJM have a role in it?")."""
     last = content.card(tracker.get_slot(CARD_SLOT))
     text = tracker.latest_message.get("text") or ""
     if last is None or len(text.split()) > FALLBACK_CONTEXT_WORDS:
         return None
+    if pronouns and ANAPHORA.search(text) and not names_something(tracker):
+        return card_in_thread(content, tracker, last)
     family = set(content.family(last))
     ranking = card_verdict(tracker).get("ranking") or []
     for entry in ranking:
@@ -166,13 +197,9 @@ def fallback_follow_up(content: Facts, tracker: Tracker) -> Card | None:
 
 
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
-    """For "how old were they?": the best-ranked card of the last card's topic (or a related topic's: "who founded
-    IJM?" → "when?"), else the last card itself."""
+    """For "how old were they?": the card in the thread of the last one answered (see STAY_ON_LAST)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
-    if last is None:
-        return None
-    ranked = ranked_cards(content, tracker)
-    return in_family(content, last, ranked[:CONTEXT_RANKS]) or in_family(content, last, ranked) or last
+    return None if last is None else card_in_thread(content, tracker, last)
 
 
 def second_half(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
@@ -183,7 +210,7 @@ def second_half(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | 
         return None
     scores = {e.get("label"): float(e.get("score") or 0) for e in card_verdict(tracker).get("ranking") or []}
     first = scores.get(content.label(ranked[0]), 0.0)
-    other = next((c for c in ranked[1:CONTEXT_RANKS] if c.topic != ranked[0].topic), None)
+    other = next((c for c in ranked[1:SECOND_HALF_RANKS] if c.topic != ranked[0].topic), None)
     if other is None or scores.get(content.label(other), 0.0) < max(SECOND_HALF_MIN, SECOND_HALF_SHARE * first):
         return None
     return other
@@ -218,7 +245,7 @@ class ActionAnswerFact(Action):
         if unknown_year and float(verdict.get("score") or 0) < UNKNOWN_YEAR_UNLESS:
             send_topic_menu(dispatcher, content, "unknown_place_or_year", content.topics_with_entities())
             return []
-        if (in_context := card_in_context(content, tracker, ranked)) is not None:
+        if (in_context := card_in_context(content, tracker)) is not None:
             return answer_card(dispatcher, tracker, content, in_context, asked=True)
         unsure = bool(verdict.get("unsure", True))
         if ranked and not unsure:

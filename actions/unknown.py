@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import answer_card, card_in_context, ranked_cards
+from actions.knowledge import answer_card, card_in_context
 from bot.content.contacts import contacts
 from bot.content.facts import facts
 
@@ -24,7 +24,7 @@ class ActionAnswerUnknownFact(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         knowledge = facts()
-        in_context = card_in_context(knowledge, tracker, ranked_cards(knowledge, tracker), definite=True)
+        in_context = card_in_context(knowledge, tracker, definite=True)
         if in_context is not None:
             return answer_card(dispatcher, tracker, knowledge, in_context, asked=True)
         content = contacts()
