@@ -87,7 +87,8 @@ class Facts:
         return named + re.findall(r"\b(?:19|20)\d\d\b", lowered)
 
     def family(self, card: Card) -> list[str]:
-        """The cards a follow-up to this card may be about: its topic's, then its related topics'."""
+        """The cards a message not understood right after this card may be about: its topic's, then its related
+        topics'."""
         topic = self.topic_of(card)
         keys = list(topic.cards)
         for related in topic.related:
