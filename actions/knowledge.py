@@ -41,6 +41,19 @@ WEAK_SCORE = 0.6
 # cards of its topic. On the tuning files' 197 follow-ups, staying helps with any STAY_ON_LAST from 0.8 to 3 (README).
 STAY_ON_LAST = 1.0
 SAME_TOPIC = 0.3
+# ...but a card of its topic whose answer has more of the question's own words than the last card's moves ahead ("and
+# when did they open an office there?" after the 37 girls: the office card says "opened an office").
+COVERS_MORE = 1.0
+WORD = re.compile(r"[a-z]{3,}")
+FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        """the and did does was were what when where which who whom whose why how many much they them their there that
+        this those these then with for from about into again its his her she him you your our are has have had any some
+        can could would will tell more know ijm also been being get got just like one out over than too very yes not
+        all but happen happened""",
+    )
+)
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
 FALLBACK_CONTEXT_LEXICAL = 0.3
@@ -149,20 +162,38 @@ def is_elliptical(tracker: Tracker) -> bool:
     """A very short question naming nothing that the NLU cannot place well on its own: "which country?"."""
     text = tracker.latest_message.get("text") or ""
     verdict = card_verdict(tracker)
+    if not verdict.get("ranking") or text.startswith("/"):  # a button's payload, not a question
+        return False
     weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
     return weak and len(text.split()) <= ELLIPSIS_WORDS and not names_something(tracker)
+
+
+def question_words(text: str) -> set[str]:
+    """The question's own words, each cut to a stem ("opened" and "open" are one)."""
+    return {word[: max(4, len(word) - 2)] for word in WORD.findall(text.lower()) if word not in FUNCTION_WORDS}
+
+
+def covered(stems: set[str], answer: str) -> int:
+    """How many of the question's words the answer has."""
+    words = set(WORD.findall(answer.lower()))
+    return sum(any(word.startswith(stem) for word in words) for stem in stems)
 
 
 def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
     own = set(content.topic_of(last).cards)
+    stems = question_words(tracker.latest_message.get("text") or "")
+    last_covers = covered(stems, last.answer)
     best, best_score = last, STAY_ON_LAST + SAME_TOPIC
-    for entry in card_verdict(tracker).get("ranking") or []:
+    ranking = card_verdict(tracker).get("ranking") or []
+    for entry in ranking:
         card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None
         if card is None:
             continue
         score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
         score += STAY_ON_LAST if card == last else 0.0
+        if card.key in own and card != last and covered(stems, card.answer) > last_covers:
+            score += COVERS_MORE
         if score > best_score:
             best, best_score = card, score
     return best

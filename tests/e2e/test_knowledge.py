@@ -88,10 +88,10 @@ def test_a_year_alone_finds_the_card_that_names_it(assistant):
     assert replies[0]["text"].startswith(facts().card("cambodia_73_percent").answer)
 
 
-def test_a_follow_up_continues_into_a_related_topic(assistant):
+def test_a_follow_up_stays_on_the_card_that_has_its_answer(assistant):
     visitor = Visitor(assistant)
     assert visitor.say("who founded IJM?")[0]["text"].startswith(facts().card("gary_haugen").answer)
-    assert visitor.say("when?")[0]["text"].startswith(facts().card("founding_year").answer)
+    assert "1997" in visitor.say("when?")[0]["text"]  # the founder's card says when; no need to change the subject
 
 
 def test_the_pages_call_to_action_then_the_link_again(assistant):

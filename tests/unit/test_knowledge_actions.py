@@ -166,6 +166,21 @@ def test_a_follow_up_that_names_nothing_clearly_stays_on_the_last_card():
     assert SlotSet(CARD_SLOT, "phnom_penh_brothel") in events
 
 
+def test_a_follow_up_moves_to_the_card_of_the_topic_whose_answer_has_its_words():
+    # "office" matches the first offices of 2000 better, and the Cambodia office card only weakly, but its answer is
+    # the one that says an office opened; the girls' card (the last) says nothing of it
+    parse = scored(("offices_2000", 0.61), ("cambodia_office", 0.36), ("chennai_kenya", 0.3))
+    state = tracker("ask_followup", "and when did they open an office there?", parse=parse,
+                    **{CARD_SLOT: "cambodia_37_girls"})  # fmt: skip
+    assert answered(run(ActionAnswerFact(), state)[0], "cambodia_office")
+
+
+def test_a_topic_button_is_not_read_as_a_follow_up():
+    messages, _ = run(ActionAnswerFact(), tracker("ask_field_offices", "/ask_field_offices",
+                                                  **{CARD_SLOT: "founding_year"}))  # fmt: skip
+    assert answered(messages, "offices_2000")
+
+
 def test_a_follow_up_with_nothing_in_the_topic_repeats_the_last_card_rather_than_guess():
     state = tracker("ask_followup", "when was that?", parse=verdict(label("gary_haugen")), **{CARD_SLOT: "brick_kiln"})
     messages, _ = run(ActionAnswerFact(), state)
