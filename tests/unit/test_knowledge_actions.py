@@ -148,22 +148,24 @@ def test_an_event_question_naming_nothing_offers_every_topic():
     assert len(messages[0]["buttons"]) == len(facts().topics)
 
 
-def test_a_follow_up_that_names_a_sibling_card_clearly_is_answered_from_it():
-    parse = scored(("twenty_five_years", 0.9), ("cambodia_37_girls", 1.1), ("gary_haugen", 0.7))
-    state = tracker("ask_followup", "how old were they?", parse=parse, **{CARD_SLOT: "cambodia_first_rescue"})
+@pytest.mark.parametrize(
+    ("text", "last", "cards", "expected"),
+    [
+        # a sibling of the last card named clearly: answered from it
+        ("how old were they?", "cambodia_first_rescue",
+         (("twenty_five_years", 0.9), ("cambodia_37_girls", 1.1), ("gary_haugen", 0.7)), "cambodia_37_girls"),
+        # "what year?" after the Phnom Penh rescue: 2003 is in its answer; the study of 2015 only scores a little
+        # better than the other cards on two words, and the founding year (another topic) better still
+        ("what year?", "phnom_penh_brothel",
+         (("founding_year", 0.6), ("cambodia_73_percent", 0.5), ("phnom_penh_brothel", 0.1)), "phnom_penh_brothel"),
+    ],
+    ids=["a sibling named clearly", "nothing named clearly stays"],
+)  # fmt: skip
+def test_a_follow_up_moves_only_to_a_card_it_names_clearly(text, last, cards, expected):
+    state = tracker("ask_followup", text, parse=scored(*cards), **{CARD_SLOT: last})
     messages, events = run(ActionAnswerFact(), state)
-    assert answered(messages, "cambodia_37_girls")
-    assert SlotSet(CARD_SLOT, "cambodia_37_girls") in events
-
-
-def test_a_follow_up_that_names_nothing_clearly_stays_on_the_last_card():
-    # "what year?" after the Phnom Penh rescue: 2003 is in its answer; the study of 2015 only scores a little better
-    # than the other cards on two words, and the founding year (another topic) better still.
-    parse = scored(("founding_year", 0.6), ("cambodia_73_percent", 0.5), ("phnom_penh_brothel", 0.1))
-    state = tracker("ask_followup", "what year?", parse=parse, **{CARD_SLOT: "phnom_penh_brothel"})
-    messages, events = run(ActionAnswerFact(), state)
-    assert answered(messages, "phnom_penh_brothel")
-    assert SlotSet(CARD_SLOT, "phnom_penh_brothel") in events
+    assert answered(messages, expected)
+    assert SlotSet(CARD_SLOT, expected) in events
 
 
 def test_a_follow_up_moves_to_the_card_of_the_topic_whose_answer_has_its_words():
