@@ -42,6 +42,7 @@ PREFETCH = 400
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
 HEARTBEAT_SECONDS = 10  # a RabbitMQ that vanishes without closing the connection is noticed within ~2 heartbeats
+ACK_SECONDS = 10.0  # folded but not acknowledged by then: treated as a lost connection (RabbitMQ redelivers)
 PRUNE_EVERY_SECONDS = 3600.0
 REPORT_EVERY_SECONDS = 60.0
 READY_LINE = "Stream consumer ready"
@@ -129,7 +130,11 @@ class StreamConsumer:
         """Fold a batch (one transaction), then acknowledge it; a database outage raises with nothing acknowledged."""
         started = time.monotonic()
         result = await asyncio.to_thread(fold_bodies_isolating, self.engine, [m.body for m in messages])
-        await messages[-1].ack(multiple=True)
+        try:
+            # A connection cut just then may leave the ack's write waiting for ever: the loss must still be seen.
+            await asyncio.wait_for(messages[-1].ack(multiple=True), ACK_SECONDS)
+        except asyncio.TimeoutError:
+            raise _ConnectionLost(f"no acknowledgement sent within {ACK_SECONDS:g} s") from None
         self.totals.batches += 1
         self.totals.result.add(result)
         self._backoff = BACKOFF_START
