@@ -110,7 +110,9 @@ class CardClassifier:
     """Which card, learned: logistic regression over TF-IDF character n-grams (within words) and word unigrams and
     bigrams of each card's questions. Trained with the model; kept in it (pickled by sklearn's own rules)."""
 
-    def __init__(self, examples: dict[str, list[str]], regularisation: float) -> None:
+    def __init__(self, examples: dict[str, list[str]], regularisation: float, class_weight: str | None = None) -> None:
+        """`class_weight="balanced"` weighs a small class as much as a large one (the safety classifier's few
+        disclosures against every other example)."""
         texts = [normalise(text) for label in sorted(examples) for text in examples[label]]
         labels = [label for label in sorted(examples) for _ in examples[label]]
         self.characters = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
@@ -120,7 +122,9 @@ class CardClassifier:
         if len(set(labels)) >= 2:
             self.characters.fit(texts)
             self.words.fit(texts)
-            self.model = LogisticRegression(C=regularisation, max_iter=2000).fit(self.features(texts), labels)
+            self.model = LogisticRegression(C=regularisation, max_iter=2000, class_weight=class_weight).fit(
+                self.features(texts), labels
+            )
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The model's predict_proba, computed directly from its coefficients: a fifth of the time on one message

@@ -2,10 +2,18 @@
 
 Two tiers decide, and the message records which fired (`safety` in the parse data, shown in the console):
 
-- **model**: the trained classifier reads the message as a disclosure. It wins over every other reading that a
-  plea for help can look like ("stop them please…", "hi i need help they won't let me go", "no one lets me
-  leave"): when the top intent is one of `plea_intents` (stop, greet, deny, thank, the fallback…) and the model
-  still gives `disclose_danger` at least `plea_min_confidence`, the message is a disclosure.
+- **model**: a trained model reads the message as a disclosure. Two models are asked:
+  - DIET, the intent classifier. Its disclosure wins over every other reading that a plea for help can look like
+    ("stop them please…", "hi i need help they won't let me go", "no one lets me leave"): when the top intent is
+    one of `plea_intents` (stop, greet, deny, thank, the fallback…) and DIET still gives `disclose_danger` at
+    least `plea_min_confidence`, the message is a disclosure.
+  - A disclosure classifier of its own, trained here with the model (`SafetyClassifier`: disclosures against every
+    other training example, the small class weighed as much as the large one), fires at `classifier_threshold`.
+    Under `classifier_agree_min` it overrules DIET's disclosure: when the classifier is all but sure, the two
+    must agree (DIET's misfires were history questions).
+    DIET shares its capacity with some thirty intents and every fact card's questions; more card examples once
+    cost it disclosures. This classifier's only question is "is this a disclosure?", so the card data can grow
+    without the safety answer paying for it.
 - A question about IJM itself (`topic_question`) needs the model to be sure (`topic_question_min_confidence`)
   unless the net fires too: history questions full of danger words are the model's typical misfire.
 - **net**: a recall net of phrases for what the model misses. A phrase only counts with a person ("I", "me",
@@ -24,12 +32,16 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.card_matcher import CardClassifier
 
 INTENT_RANKING_KEY = "intent_ranking"
 # The parse-data key that says which tier fired: {"tier": "model" | "net" | "model+net", ...}.
@@ -38,11 +50,27 @@ SAFETY_KEY = "safety"
 GENERAL_QUESTION = re.compile(r"^(why|how|what|when|where|which|who|is|are|does|do|can)\b|\?\s*$")
 
 
+CLASSIFIER_FILE = "safety_classifier.joblib"
+DISCLOSURE, OTHER = "disclosure", "other"
+
+
+class SafetyClassifier:
+    """Is this message a disclosure of danger? One question, learned from the training data: the examples of the
+    safety intent against all the others (history questions full of danger words among them)."""
+
+    def __init__(self, disclosures: list[str], others: list[str], regularisation: float) -> None:
+        self.model = CardClassifier({DISCLOSURE: disclosures, OTHER: others}, regularisation, class_weight="balanced")
+
+    def probability(self, text: str) -> float:
+        return self.model.probabilities(text).get(DISCLOSURE, 0.0)
+
+
 @dataclass(frozen=True)
 class SafetyVerdict:
     model: bool
     net: bool
     model_confidence: float
+    classifier_probability: float = 0.0
 
     @property
     def tier(self) -> str | None:
@@ -54,7 +82,7 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text).replace("’", "'").replace("‘", "'").casefold()
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class SafetyOverride(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -68,6 +96,13 @@ class SafetyOverride(GraphComponent):
             "plea_min_confidence": 0.2,
             "topic_question": None,
             "topic_question_min_confidence": 0.8,
+            # the disclosure classifier: scikit-learn's C, and the probability at which it counts (chosen on the
+            # tuning safety corpus: 0.5 caught 176/178 alone with no misfire; 0.3 misfired on 12 of 349)
+            "classifier_c": 3.0,
+            "classifier_threshold": 0.5,
+            # DIET's disclosure counts only when the classifier gives it at least this much (the lowest it gave a
+            # disclosure of the tuning safety corpus that only a model caught was 0.41)
+            "classifier_agree_min": 0.2,
         }
 
     @classmethod
@@ -78,10 +113,41 @@ class SafetyOverride(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SafetyOverride:
-        return cls(config)
+        return cls(config, model_storage, resource)
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SafetyOverride:
+        classifier = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                if (directory / CLASSIFIER_FILE).exists():
+                    classifier = joblib.load(directory / CLASSIFIER_FILE)
+        except (ValueError, FileNotFoundError):
+            pass
+        return cls(config, model_storage, resource, classifier)
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        classifier: SafetyClassifier | None = None,
+    ) -> None:
+        """Without a trained classifier (a unit test's override) only DIET's reading and the net decide."""
         config = {**self.get_default_config(), **config}
+        self.model_storage = model_storage
+        self.resource = resource
+        self.classifier = classifier
+        self.classifier_c = float(config["classifier_c"])
+        self.classifier_threshold = float(config["classifier_threshold"])
+        self.classifier_agree_min = float(config["classifier_agree_min"])
         self.intent = config["intent"]
         self.patterns = [re.compile(p, re.IGNORECASE) for p in config["patterns"]]
         self.person = re.compile(config["person"], re.IGNORECASE)
@@ -94,6 +160,18 @@ class SafetyOverride(GraphComponent):
         # disclosure by the model alone only when it is sure; a disclosure that names IJM still has the net.
         self.topic_question = re.compile(config["topic_question"], re.IGNORECASE) if config["topic_question"] else None
         self.topic_question_min_confidence = float(config["topic_question_min_confidence"])
+
+    def train(self, training_data: TrainingData) -> Resource:
+        disclosures, others = [], []
+        for message in training_data.intent_examples:
+            if message.get(TEXT):
+                (disclosures if message.get(INTENT) == self.intent else others).append(message.get(TEXT))
+        self.classifier = SafetyClassifier(disclosures, others, self.classifier_c) if disclosures else None
+        assert self.model_storage is not None and self.resource is not None
+        with self.model_storage.write_to(self.resource) as directory:
+            if self.classifier is not None:
+                joblib.dump(self.classifier, directory / CLASSIFIER_FILE)
+        return self.resource
 
     def net_matches(self, text: str) -> bool:
         """A danger phrase with a person near it."""
@@ -116,13 +194,20 @@ class SafetyOverride(GraphComponent):
         # A plea-like reading ("please make it stop", "hi, I can't leave") counts, but not for a general question
         # the model only half placed ("why do people get trafficked?"): a question counts with a person in it.
         plea = top in self.plea_intents and confidence >= self.plea_min_confidence
-        if plea and GENERAL_QUESTION.search(normalise(text).strip()) and not self.person.search(normalise(text)):
+        general = GENERAL_QUESTION.search(normalise(text).strip()) and not self.person.search(normalise(text))
+        if plea and general:
             plea = False
-        model = top == self.intent or plea
+        probability = self.classifier.probability(text) if self.classifier is not None else 0.0
+        # The same caution for the classifier: a general question about trafficking is not about the asker.
+        classified = probability >= self.classifier_threshold and not general
+        diet = top == self.intent or plea
+        if diet and self.classifier is not None and probability < self.classifier_agree_min:
+            diet = False  # DIET alone, the classifier all but sure it is not a disclosure: two opinions must agree
+        model = diet or classified
         net = self.net_matches(text)
         if model and not net and self.about_ijm(text) and confidence < self.topic_question_min_confidence:
             model = False
-        return SafetyVerdict(model=model, net=net, model_confidence=confidence)
+        return SafetyVerdict(model=model, net=net, model_confidence=confidence, classifier_probability=probability)
 
     def about_ijm(self, text: str) -> bool:
         return self.topic_question is not None and bool(self.topic_question.search(normalise(text)))
@@ -135,8 +220,10 @@ class SafetyOverride(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             verdict = self.verdict(text, message.get(INTENT), ranking)
             if verdict.tier is None:
+                if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == self.intent:
+                    self.overrule(message, ranking, verdict)
                 continue
-            confidence = 1.0 if verdict.net else max(verdict.model_confidence, 0.0)
+            confidence = 1.0 if verdict.net else max(verdict.model_confidence, verdict.classifier_probability, 0.0)
             chosen = {INTENT_NAME_KEY: self.intent, PREDICTED_CONFIDENCE_KEY: confidence}
             others = [r for r in ranking if r.get(INTENT_NAME_KEY) != self.intent]
             message.set(INTENT, chosen, add_to_output=True)
@@ -144,7 +231,25 @@ class SafetyOverride(GraphComponent):
             message.set(
                 SAFETY_KEY,
                 {"tier": verdict.tier, "model": verdict.model, "net": verdict.net,
-                 "model_confidence": round(verdict.model_confidence, 4)},
+                 "model_confidence": round(verdict.model_confidence, 4),
+                 "classifier_probability": round(verdict.classifier_probability, 4)},
                 add_to_output=True,
             )  # fmt: skip
         return messages
+
+    def overrule(self, message: Message, ranking: list[dict], verdict: SafetyVerdict) -> None:
+        """DIET chose the safety intent, but the gate does not count it (a question about IJM it was unsure of, or the
+        classifier all but sure it is no disclosure): the next reading takes its place, and the parse data says so
+        (`safety.overruled`), so the console and the evaluation can find these."""
+        others = [r for r in ranking if r.get(INTENT_NAME_KEY) != self.intent]
+        if not others:
+            return
+        demoted = [r for r in ranking if r.get(INTENT_NAME_KEY) == self.intent][:1]
+        message.set(INTENT, dict(others[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [*others, *demoted], add_to_output=True)
+        message.set(
+            SAFETY_KEY,
+            {"tier": None, "overruled": True, "model_confidence": round(verdict.model_confidence, 4),
+             "classifier_probability": round(verdict.classifier_probability, 4)},
+            add_to_output=True,
+        )  # fmt: skip

@@ -74,7 +74,9 @@ def test_the_models_disclosure_wins_over_a_plea_like_reading(override, plea):
     message = parsed("please make it stop", [(plea, 0.6), ("disclose_danger", 0.3)])
     override.process([message])
     assert message.get("intent")["name"] == "disclose_danger"
-    assert message.get("safety") == {"tier": "model", "model": True, "net": False, "model_confidence": 0.3}
+    assert message.get("safety") == {
+        "tier": "model", "model": True, "net": False, "model_confidence": 0.3, "classifier_probability": 0.0
+    }  # fmt: skip
 
 
 def test_a_faint_disclosure_reading_under_a_plea_or_any_reading_under_a_question_is_not_enough(override):
@@ -107,11 +109,15 @@ def test_no_training_example_of_another_intent_trips_the_net(override):
 
 
 def test_a_question_about_ijm_needs_a_sure_model_or_the_net(override):
-    unsure = parsed("is IJM's work sustainable after they leave a country?", [("disclose_danger", 0.55)])
+    unsure = parsed(
+        "is IJM's work sustainable after they leave a country?", [("disclose_danger", 0.55), ("ask_mission", 0.3)]
+    )
     sure = parsed("IJM I need help now", [("disclose_danger", 0.93)])
     netted = parsed("can IJM help me, my boss took my passport", [("disclose_danger", 0.4)])
     override.process([unsure, sure, netted])
-    assert unsure.get("safety") is None
+    assert unsure.get("safety")["tier"] is None and unsure.get("safety")["overruled"]
+    assert unsure.get("intent") == {"name": "ask_mission", "confidence": 0.3}
+    assert [r["name"] for r in unsure.get("intent_ranking")] == ["ask_mission", "disclose_danger"]
     assert sure.get("safety")["tier"] == "model"
     assert netted.get("safety")["tier"] == "model+net"
 

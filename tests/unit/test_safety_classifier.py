@@ -1,0 +1,136 @@
+"""The disclosure classifier of the safety gate, trained on the project's own training data as `rasa train` does:
+it catches disclosures DIET and the phrase net both miss, leaves history and general questions alone, and is kept
+in the model (saved at training, the same after loading)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.safety_override import SafetyOverride
+from tests.conftest import ROOT
+
+
+def parsed(text: str, ranking: list[tuple[str, float]]) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
+    return message
+
+
+def pipeline_entry() -> dict:
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    return next(c for c in config["pipeline"] if c["name"].endswith("SafetyOverride"))
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def trained(storage) -> SafetyOverride:
+    context = ExecutionContext(GraphSchema({}), "test")
+    override = SafetyOverride.create(pipeline_entry(), storage, Resource("safety_override"), context)
+    override.train(load_data(str(ROOT / "data" / "nlu")))
+    return override
+
+
+# Disclosures worded so that the phrase net does not fire: only a model can catch them.
+UNNETTED = [
+    "I work on a farm and the owner locks us in the bunkhouse at night.",
+    "there is a man who sells girls from my village and my cousin went with him last week",
+    "my uncle brought me to this city for a job but i have to sleep with his friends",
+]
+
+
+@pytest.mark.parametrize("text", UNNETTED)
+def test_a_disclosure_diet_misread_and_the_net_missed_is_caught_by_the_classifier(trained, text):
+    assert not trained.net_matches(text)
+    message = parsed(text, [("ask_violence_types", 0.7), ("disclose_danger", 0.1)])
+    trained.process([message])
+    assert message.get("intent")["name"] == "disclose_danger"
+    safety = message.get("safety")
+    assert safety["tier"] == "model" and safety["classifier_probability"] >= pipeline_entry()["classifier_threshold"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "were the girls kept in a brothel?",
+        "how many people did IJM rescue from slavery?",
+        "what happened at the brick kiln?",
+        "Why do people get trafficked?",
+        "I'd like to donate to help end trafficking",
+        "my church wants to run a fundraiser for IJM",
+    ],
+)
+def test_history_general_and_supporter_questions_are_left_alone(trained, text):
+    message = parsed(text, [("ask_violence_types", 0.7), ("disclose_danger", 0.1)])
+    trained.process([message])
+    assert message.get("intent")["name"] == "ask_violence_types"
+    assert message.get("safety") is None
+
+
+def test_the_classifier_is_kept_in_the_model(trained, storage):
+    context = ExecutionContext(GraphSchema({}), "test")
+    loaded = SafetyOverride.load(pipeline_entry(), storage, Resource("safety_override"), context)
+    assert loaded.classifier is not None
+    for text in UNNETTED:
+        assert loaded.classifier.probability(text) == pytest.approx(trained.classifier.probability(text))
+
+
+def test_without_the_classifier_only_diet_and_the_net_decide():
+    untrained = SafetyOverride(pipeline_entry())
+    message = parsed(UNNETTED[0], [("ask_violence_types", 0.7), ("disclose_danger", 0.1)])
+    untrained.process([message])
+    assert message.get("intent")["name"] == "ask_violence_types"
+
+
+class SureClassifier:
+    """A classifier that is sure of every message: what the gate does with its verdict, whatever it learned."""
+
+    def probability(self, text: str) -> float:
+        return 0.97
+
+
+def test_a_sure_classifier_still_leaves_general_and_ijm_questions_to_diet_or_the_net():
+    gate = SafetyOverride(pipeline_entry(), classifier=SureClassifier())  # type: ignore[arg-type]
+    general = parsed("why do people get trafficked?", [("out_of_scope", 0.8)])
+    about_ijm = parsed("does IJM still work in Cambodia?", [("ask_cambodia", 0.9)])
+    personal = parsed("why is this happening to me?", [("out_of_scope", 0.8)])
+    gate.process([general, about_ijm, personal])
+    assert general.get("intent")["name"] == "out_of_scope"
+    assert about_ijm.get("intent")["name"] == "ask_cambodia"
+    assert personal.get("intent") == {"name": "disclose_danger", "confidence": 0.97}
+    assert personal.get("safety")["classifier_probability"] == 0.97
+
+
+class DoubtingClassifier:
+    """A classifier that gives every message the same probability of being a disclosure."""
+
+    def __init__(self, probability: float) -> None:
+        self.fixed = probability
+
+    def probability(self, text: str) -> float:
+        return self.fixed
+
+
+@pytest.mark.parametrize(("probability", "disclosure"), [(0.05, False), (0.3, True)])
+def test_diets_disclosure_needs_the_classifier_not_to_be_all_but_sure_against_it(probability, disclosure):
+    gate = SafetyOverride(pipeline_entry(), classifier=DoubtingClassifier(probability))  # type: ignore[arg-type]
+    message = parsed("what did the workers at the kiln go through", [("disclose_danger", 0.9), ("ask_india", 0.05)])
+    gate.process([message])
+    assert message.get("intent")["name"] == ("disclose_danger" if disclosure else "ask_india")
+
+
+def test_the_net_needs_no_model_at_all():
+    gate = SafetyOverride(pipeline_entry(), classifier=DoubtingClassifier(0.0))  # type: ignore[arg-type]
+    message = parsed("my boss took my passport and I can't leave", [("disclose_danger", 0.9)])
+    gate.process([message])
+    assert message.get("safety")["tier"] == "net"
