@@ -1,0 +1,70 @@
+"""A question is not a command: "did IJM's work stop during the pandemic?" and "who carried out the study that
+showed the 73% drop?" ask about IJM; they are not the visitor telling the assistant to stop. DIET reads the word
+("stop", "drop"); this component reads the form. A message DIET gave one of `commands` that is a question about
+something (it opens with a question word, three words or more, and not "do you…"/"can you…") becomes
+`nlu_fallback`, with DIET's other guesses after it: the card matcher that follows gives it its card's topic when the
+cards agree, and otherwise the visitor is asked to rephrase, never told "OK, I've stopped".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+INTENT_RANKING_KEY = "intent_ranking"
+FALLBACK_INTENT = "nlu_fallback"
+# A question about something: a question word first, not addressed to the assistant or about the asker's own doing
+# ("do you stop?", "how do I stop this?", "can you stop?" stay commands).
+QUESTION = re.compile(
+    r"^(who|whom|whose|what|when|where|why|which|did|does|was|were|is|are|has|have|had)\b(?! (you|u|we|i)\b)"
+)
+MIN_WORDS = 3
+
+
+def is_question_about_something(text: str) -> bool:
+    lowered = text.casefold().replace("’", "'").strip()
+    return len(lowered.split()) >= MIN_WORDS and bool(QUESTION.search(lowered))
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class QuestionNotCommand(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"commands": ["stop"]}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> QuestionNotCommand:
+        return cls(config)
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.commands = frozenset({**self.get_default_config(), **config}["commands"])
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name = intent.get(INTENT_NAME_KEY)
+            if name not in self.commands or not is_question_about_something(message.get(TEXT) or ""):
+                continue
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            fallback = {
+                INTENT_NAME_KEY: FALLBACK_INTENT,
+                PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY),
+            }
+            others = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (name, FALLBACK_INTENT)]
+            demoted = [r for r in ranking if r.get(INTENT_NAME_KEY) == name]
+            message.set(INTENT, fallback, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [fallback, *others, *demoted], add_to_output=True)
+        return messages

@@ -1,0 +1,43 @@
+"""A question about something is not a command, however DIET read its words."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.question_guard import QuestionNotCommand
+
+
+def parsed(text: str, ranking: list[tuple[str, float]]) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
+    return message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["did IJM's work stop during the pandemic?", "Who carried out the study that showed the 73% drop?",
+     "was the trafficking stopped in Cambodia", "Why did the numbers drop so much?"],
+)  # fmt: skip
+def test_a_question_read_as_stop_falls_back_with_diets_other_guesses_next(text):
+    message = parsed(text, [("stop", 0.8), ("ask_covid", 0.12), ("nlu_fallback", 0.05)])
+    QuestionNotCommand({"commands": ["stop"]}).process([message])
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.8}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback", "ask_covid", "stop"]
+
+
+@pytest.mark.parametrize(
+    "text", ["stop", "please stop", "stop asking me questions", "can you stop", "do you stop?", "how do I stop this?",
+             "stop it now"],
+)  # fmt: skip
+def test_a_command_stays_a_command(text):
+    message = parsed(text, [("stop", 0.9), ("deny", 0.05)])
+    QuestionNotCommand({"commands": ["stop"]}).process([message])
+    assert message.get("intent")["name"] == "stop"
+
+
+def test_only_the_configured_commands_are_guarded():
+    message = parsed("did IJM ever say no to a case?", [("deny", 0.7), ("ask_founding", 0.2)])
+    QuestionNotCommand({"commands": ["stop"]}).process([message])
+    assert message.get("intent")["name"] == "deny"
