@@ -223,23 +223,22 @@ def failure_lines(score: FileScore) -> list[str]:
 @dataclass(frozen=True)
 class ReplyGoals:
     """What `ijm-bot evaluate --check` requires of the replies, per file: floors a little under the figures measured
-    when they were set (2026-12-04: tuning 97.7% / 96.9%, second tuning 95.0% / 95.6%, unseen 94.2% / 88.9% of
-    fact questions / follow-ups; the fresh unseen file's below), so that a change that makes the assistant
-    understand less fails `make test`.
-    The issue's goal (97% of fact questions and every follow-up on the unseen file) is higher and not met."""
+    when they were set (2026-12-07, second session: tuning 99.4% / 100%, second tuning 96.5% / 97.8% of fact
+    questions / follow-ups; the other files' below), so that a change that makes the assistant understand less
+    fails `make test`. The issue's goal of 97% of fact questions is met on both unseen files; its goal of every
+    follow-up is not."""
 
     tuning_questions: float = 0.95
-    tuning_followups: float = 0.92
-    more_questions: float = 0.92
-    more_followups: float = 0.90
-    # the dialogue file has follow-ups only (2026-12-06: 115/120, 95.8%)
+    tuning_followups: float = 0.95
+    more_questions: float = 0.94
+    more_followups: float = 0.93
+    # the dialogue file has follow-ups only (2026-12-07: 115/120, 95.8%)
     dialogue_followups: float = 0.92
-    unseen_questions: float = 0.91
-    unseen_followups: float = 0.84
-    # the fresh unseen file (2026-12-07: 96.5% / 91.1% since follow-ups keep the thread): a little under, for
-    # training's variance
-    fresh_questions: float = 0.94
-    fresh_followups: float = 0.85
+    # the unseen files (2026-12-07, second session: 97.1% / 94.4% and 97.6% / 91.1%): a little under
+    unseen_questions: float = 0.95
+    unseen_followups: float = 0.90
+    fresh_questions: float = 0.96
+    fresh_followups: float = 0.88
 
     def floors(self, path: Path) -> tuple[float, float]:
         if path == UNSEEN_FRESH:

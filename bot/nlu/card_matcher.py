@@ -132,12 +132,12 @@ class CardClassifier:
         if self.model is None:
             return {}
         normalised = [normalise(text)]
-        if len(self.model.classes_) == 2:  # a binary model has one row of coefficients and no softmax
-            shares = self.model.predict_proba(self.features(normalised))[0]
-            return dict(zip(self.model.classes_, map(float, shares), strict=True))
         characters, words, intercept = self._weights
         logits = (self.characters.transform(normalised) @ characters + self.words.transform(normalised) @ words).ravel()
         logits = logits + intercept
+        if len(self.model.classes_) == 2:  # a binary model has one row of coefficients: a sigmoid, not a softmax
+            second = float(1.0 / (1.0 + np.exp(-logits[0])))
+            return {self.model.classes_[0]: 1.0 - second, self.model.classes_[1]: second}
         exponentials = np.exp(logits - logits.max())
         shares = exponentials / exponentials.sum()
         return {label: float(share) for label, share in zip(self.model.classes_, shares, strict=True)}
