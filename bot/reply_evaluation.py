@@ -17,7 +17,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from bot.ports import free_port
 from bot.settings import PROJECT_ROOT
 
 TUNING = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning.yml"
@@ -154,17 +154,11 @@ class FileScore:
         return [o for o in self.outcomes if not o.passed]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_assistant(log_dir: Path, model: Path | None = None) -> Iterator[str]:
     """`ijm-bot run` on free ports with a throw-away database and no rate limits (serving `model` if given, else
     the project's own); yields the REST address."""
-    ports = {name: str(_free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
+    ports = {name: str(free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
     workdir = Path(tempfile.mkdtemp(prefix="ijm-eval-"))
     env = {**os.environ, **ports, "DATABASE_URL": f"sqlite:///{workdir}/eval.db", "RATE_LIMIT_PER_SESSION": "off",
            "RATE_LIMIT_PER_IP": "off", "LOG_LEVEL": "WARNING"}  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,11 @@ import requests
 import sqlalchemy as sa
 
 from bot.cli import READY_MARKER
+from bot.ports import free_port
 from bot.settings import PROJECT_ROOT
 
 IJM_BOT = str(Path(sys.executable).with_name("ijm-bot"))
 START_TIMEOUT = 400
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -4,7 +4,6 @@ PostgreSQL in a throw-away schema when a server runs on 127.0.0.1:5432), free po
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,15 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.ports import free_port as free_port  # for the tests that import it from here
 from bot.storage.migrate import upgrade
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sqlite_url(tmp_path: Path) -> str:

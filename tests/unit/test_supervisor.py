@@ -7,7 +7,6 @@ import io
 import os
 import re
 import signal
-import socket
 import sys
 import textwrap
 import threading
@@ -16,13 +15,8 @@ import time
 import pytest
 
 from bot import supervisor as supervisor_module
+from bot.ports import free_port
 from bot.supervisor import ServiceSpec, Supervisor
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_spec(name: str, tmp_path, then: str = "time.sleep(600)", markers: tuple[str, ...] = ()):
