@@ -249,3 +249,32 @@ def test_a_cards_years_are_the_articles_not_those_of_its_wrong_premise_questions
     message.set("response_selector", None)
     built.process([message])
     assert message.get("fact_card")["card"] == "offices_2000"
+
+
+def test_a_card_classifier_used_before_it_is_pickled_pickles_and_answers_the_same():
+    """Its derived weights and analyzers are rebuilt after loading, not pickled (an analyzer may not pickle)."""
+    import pickle
+
+    from bot.nlu.card_matcher import CardClassifier
+
+    classifier = CardClassifier(EXAMPLES, 20.0)
+    before = classifier.probabilities("who started IJM?")
+    restored = pickle.loads(pickle.dumps(classifier))
+    assert "_analyses" not in restored.__dict__ and "_weights" not in restored.__dict__
+    assert restored.probabilities("who started IJM?") == before
+
+
+def test_the_lexical_index_scores_the_best_cosine_of_each_cards_questions():
+    """Computed over the message's n-grams only; the same as scikit-learn's transform and a cosine, card by card."""
+    import numpy as np
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from bot.nlu.card_matcher import LexicalIndex, normalise
+
+    index = LexicalIndex(EXAMPLES)
+    for text in ("who started IJM?", "what did the auditors find", "qqqq", ""):
+        scores = index.scores(text)
+        for label in EXAMPLES:
+            questions = index.vectorizer.transform([normalise(q) for q in EXAMPLES[label]])
+            expected = cosine_similarity(index.vectorizer.transform([normalise(text)]), questions).max()
+            assert np.isclose(scores[label], max(expected, 0.0)), (text, label)
