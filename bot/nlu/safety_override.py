@@ -10,7 +10,9 @@ Two tiers decide, and the message records which fired (`safety` in the parse dat
   - A disclosure classifier of its own, trained here with the model (`SafetyClassifier`: disclosures against every
     other training example, the small class weighed as much as the large one), fires at `classifier_threshold`.
     Under `classifier_agree_min` it overrules DIET's disclosure: when the classifier is all but sure, the two
-    must agree (DIET's misfires were history questions).
+    must agree (DIET's misfires were history questions). A plea-like reading (DIET's disclosure only second)
+    counts only with the classifier at its threshold: retrained, DIET once read "My news feed says human
+    trafficking spikes at big sporting events, is that real?" as not understood with a disclosure at 0.38.
     DIET shares its capacity with some thirty intents and every fact card's questions; more card examples once
     cost it disclosures. This classifier's only question is "is this a disclosure?", so the card data can grow
     without the safety answer paying for it.
@@ -193,11 +195,13 @@ class SafetyOverride(GraphComponent):
         )
         # A plea-like reading ("please make it stop", "hi, I can't leave") counts, but not for a general question
         # the model only half placed ("why do people get trafficked?"): a question counts with a person in it.
+        probability = self.classifier.probability(text) if self.classifier is not None else 0.0
         plea = top in self.plea_intents and confidence >= self.plea_min_confidence
         general = GENERAL_QUESTION.search(normalise(text).strip()) and not self.person.search(normalise(text))
         if plea and general:
             plea = False
-        probability = self.classifier.probability(text) if self.classifier is not None else 0.0
+        if plea and self.classifier is not None and probability < self.classifier_threshold:
+            plea = False  # DIET's second guess is weak evidence: with a classifier, that classifier must agree
         # The same caution for the classifier: a general question about trafficking is not about the asker.
         classified = probability >= self.classifier_threshold and not general
         diet = top == self.intent or plea

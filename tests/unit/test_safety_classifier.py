@@ -134,3 +134,15 @@ def test_the_net_needs_no_model_at_all():
     message = parsed("my boss took my passport and I can't leave", [("disclose_danger", 0.9)])
     gate.process([message])
     assert message.get("safety")["tier"] == "net"
+
+
+@pytest.mark.parametrize(("probability", "disclosure"), [(0.4, False), (0.6, True)])
+def test_a_plea_like_reading_needs_the_classifier_at_its_threshold(probability, disclosure):
+    """DIET's disclosure only second, under a not-understood reading: weak evidence, which the classifier must back."""
+    gate = SafetyOverride(pipeline_entry(), classifier=DoubtingClassifier(probability))  # type: ignore[arg-type]
+    message = parsed(
+        "My news feed says human trafficking spikes at big sporting events, is that real?",
+        [("nlu_fallback", 0.45), ("disclose_danger", 0.38), ("out_of_scope", 0.15)],
+    )
+    gate.process([message])
+    assert (message.get("intent")["name"] == "disclose_danger") is disclosure
