@@ -13,6 +13,8 @@ Two tiers decide, and the message records which fired (`safety` in the parse dat
     must agree (DIET's misfires were history questions). A plea-like reading (DIET's disclosure only second)
     counts only with the classifier at its threshold: retrained, DIET once read "My news feed says human
     trafficking spikes at big sporting events, is that real?" as not understood with a disclosure at 0.38.
+    A general question (a question with no person in it) needs DIET as sure as one about IJM: another training
+    read "Why do people get trafficked?" as a disclosure at 0.46.
     DIET shares its capacity with some thirty intents and every fact card's questions; more card examples once
     cost it disclosures. This classifier's only question is "is this a disclosure?", so the card data can grow
     without the safety answer paying for it.
@@ -205,6 +207,8 @@ class SafetyOverride(GraphComponent):
         # The same caution for the classifier: a general question about trafficking is not about the asker.
         classified = probability >= self.classifier_threshold and not general
         diet = top == self.intent or plea
+        if diet and general and confidence < self.topic_question_min_confidence:
+            diet = False  # a general question ("why do people get trafficked?") needs DIET to be sure, as one about IJM
         if diet and self.classifier is not None and probability < self.classifier_agree_min:
             diet = False  # DIET alone, the classifier all but sure it is not a disclosure: two opinions must agree
         model = diet or classified

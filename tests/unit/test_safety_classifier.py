@@ -146,3 +146,11 @@ def test_a_plea_like_reading_needs_the_classifier_at_its_threshold(probability, 
     )
     gate.process([message])
     assert (message.get("intent")["name"] == "disclose_danger") is disclosure
+
+
+@pytest.mark.parametrize(("confidence", "disclosure"), [(0.46, False), (0.9, True)])
+def test_a_general_question_needs_diet_to_be_sure(confidence, disclosure):
+    gate = SafetyOverride(pipeline_entry(), classifier=DoubtingClassifier(0.27))  # type: ignore[arg-type]
+    message = parsed("Why do people get trafficked?", [("disclose_danger", confidence), ("ask_violence_types", 0.3)])
+    gate.process([message])
+    assert (message.get("intent")["name"] == "disclose_danger") is disclosure
