@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.question_guard import QuestionNotCommand
-
-
-def parsed(text: str, ranking: list[tuple[str, float]]) -> Message:
-    message = Message(data={"text": text})
-    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
-    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
-    return message
+from tests.unit.nlu_messages import parsed
 
 
 @pytest.mark.parametrize(

@@ -10,17 +10,10 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.loading import load_data
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.safety_override import SafetyOverride
 from tests.conftest import ROOT
-
-
-def parsed(text: str, ranking: list[tuple[str, float]]) -> Message:
-    message = Message(data={"text": text})
-    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
-    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
-    return message
+from tests.unit.nlu_messages import parsed
 
 
 def pipeline_entry() -> dict:

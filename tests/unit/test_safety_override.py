@@ -8,10 +8,10 @@ import re
 import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.safety_override import SafetyOverride
 from tests.conftest import ROOT
+from tests.unit.nlu_messages import parsed
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +19,6 @@ def override() -> SafetyOverride:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     entry = next(c for c in config["pipeline"] if c["name"].endswith("SafetyOverride"))
     return SafetyOverride({**SafetyOverride.get_default_config(), **entry})
-
-
-def parsed(text: str, ranking: list[tuple[str, float]]) -> Message:
-    message = Message(data={"text": text})
-    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
-    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
-    return message
 
 
 @pytest.mark.parametrize(
