@@ -57,6 +57,8 @@ FUNCTION_WORDS = frozenset(
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
 FALLBACK_CONTEXT_LEXICAL = 0.3
+# ...and so is a short question of that length naming nothing else (is_short_question_in_thread)
+QUESTION_WORD = re.compile(r"\b(who|whom|what|when|where|why|how|which|any|else|others?)\b", re.IGNORECASE)
 # A question that asks two things: the best card of another topic is answered too when it scores at least this
 # share of the first card's score, and at least SECOND_HALF_MIN.
 TWO_THINGS = re.compile(
@@ -65,6 +67,9 @@ TWO_THINGS = re.compile(
 SECOND_HALF_SHARE = 0.6
 SECOND_HALF_MIN = 0.25
 SECOND_HALF_RANKS = 4
+# "and the India one?", "what about 2003?": asked of the last card's topic (sibling_in_thread)
+SIBLING = re.compile(r"^\W*(and|what about|how about|same for)\b|\bone\W*$", re.IGNORECASE)
+SIBLING_WORDS = 7
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
 
@@ -158,14 +163,27 @@ def names_something(tracker: Tracker) -> bool:
     return any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event"))
 
 
-def is_elliptical(tracker: Tracker) -> bool:
-    """A very short question naming nothing that the NLU cannot place well on its own: "which country?"."""
+def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
+    """A very short question naming nothing that the NLU cannot place well on its own ("which country?"), or, after
+    `last`, one with no word that names another topic: "who benefits?" after the Dominican bill is about the bill,
+    however sure the NLU is of the mission card; "founder?" names a topic of its own."""
     text = tracker.latest_message.get("text") or ""
     verdict = card_verdict(tracker)
     if not verdict.get("ranking") or text.startswith("/"):  # a button's payload, not a question
         return False
+    if len(text.split()) > ELLIPSIS_WORDS or names_something(tracker):
+        return False
     weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
-    return weak and len(text.split()) <= ELLIPSIS_WORDS and not names_something(tracker)
+    return weak or (last is not None and not names_other_topic(tracker, last))
+
+
+def names_other_topic(tracker: Tracker, last: Card) -> bool:
+    """Whether the message has a word that names a topic other than the last card's (`topic_words`, from
+    bot/nlu/card_matcher.py); a verdict without that list (an older model, Rasa's stock config) counts as naming."""
+    named = card_verdict(tracker).get("topic_words")
+    if not isinstance(named, dict):
+        return True
+    return any(topic != last.topic for topic in named.values())
 
 
 def question_words(text: str) -> set[str]:
@@ -204,7 +222,7 @@ def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) ->
     `definite`: "the <something the last answer spoke of>" points back too (used where the NLU took the question for
     one the article can't answer: "when did the office open?" after the Cambodia rescue)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
-    if last is None or not (is_anaphoric(tracker, last if definite else None) or is_elliptical(tracker)):
+    if last is None or not (is_anaphoric(tracker, last if definite else None) or is_elliptical(tracker, last)):
         return None
     return card_in_thread(content, tracker, last)
 
@@ -218,6 +236,8 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
         return None
     if pronouns and ANAPHORA.search(text) and not names_something(tracker):
         return card_in_thread(content, tracker, last)
+    if pronouns and is_short_question_in_thread(tracker, last):
+        return card_in_thread(content, tracker, last)
     family = set(content.family(last))
     ranking = card_verdict(tracker).get("ranking") or []
     for entry in ranking:
@@ -225,6 +245,37 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
         if card is not None and card.key in family and float(entry.get("lexical") or 0) >= FALLBACK_CONTEXT_LEXICAL:
             return card
     return None
+
+
+def is_short_question_in_thread(tracker: Tracker, last: Card) -> bool:
+    """A short question ("who was affected the most?", "where exactly?", "any others?") naming no place, year, event
+    or other topic than the last card's."""
+    text = tracker.latest_message.get("text") or ""
+    return (
+        len(text.split()) <= FALLBACK_CONTEXT_WORDS
+        and QUESTION_WORD.search(text) is not None
+        and not names_something(tracker)
+        and not names_other_topic(tracker, last)
+    )
+
+
+def sibling_in_thread(content: Facts, tracker: Tracker) -> Card | None:
+    """ "and the India one?" after "when did the Philippines office open?": a short "and …?" / "what about …?" that
+    names a place, year or event is asked of the last card's topic when one of its cards speaks of that (the
+    2000 offices card names India); otherwise (no such card: "and in India?" after the kinds of violence) it is a
+    question of its own."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    text = tracker.latest_message.get("text") or ""
+    if last is None or len(text.split()) > SIBLING_WORDS or not SIBLING.search(text):
+        return None
+    named = [str(v).lower() for name in ("place", "year", "event") for v in tracker.get_latest_entity_values(name)]
+    if not named:
+        return None
+    topic = content.topic_of(last)
+    cards = [last] + [content.card(key) for key in topic.cards if key != last.key]
+    return next(
+        (card for card in cards if card is not None and all(value in card.answer.lower() for value in named)), None
+    )
 
 
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
@@ -260,6 +311,8 @@ class ActionAnswerFact(Action):
         named = content.card(next(iter(tracker.get_latest_entity_values("card")), None))
         if named is not None:
             return answer_card(dispatcher, tracker, content, named)
+        if (sibling := sibling_in_thread(content, tracker)) is not None:
+            return answer_card(dispatcher, tracker, content, sibling, asked=True)
         if intent == FOLLOW_UP_INTENT:
             card = follow_up_card(content, tracker)
             if card is None:
@@ -328,6 +381,10 @@ class ActionTellMore(Action):
                 return []
             return answer_card(dispatcher, tracker, content, content.summary(topic))
         following = content.next_card(last)
+        text = tracker.latest_message.get("text") or ""
+        if following is None and QUESTION_WORD.search(text) and not text.startswith("/"):
+            # "what else do they fight?" after the one card on the kinds of violence: that card is the answer
+            return answer_card(dispatcher, tracker, content, last, asked=True)
         if following is None:
             topic = content.topic_of(last)
             others = [t for t in content.topics.values() if t.key != topic.key]

@@ -17,6 +17,10 @@ from bot.content.safety import safety_content
 
 SAFETY_TIER_SLOT = "safety_tier"
 FOLLOW_UP_INTENT = "safety_followup"
+# A safety follow-up ("should I delete the messages?") read where no safety answer was given is answered as one only
+# when the NLU is this sure: otherwise a donor's "who should we contact?" is told not to delete any messages. Below
+# it, the numbers as information (report_info): neutral for the donor, and still real help for someone at risk.
+FOLLOW_UP_OUT_OF_CONTEXT_MIN = 0.8
 
 
 def follow_up_key(tracker: Tracker) -> str | None:
@@ -33,7 +37,12 @@ class ActionSafetyHelp(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         content = safety_content()
         message = tracker.latest_message
-        if (message.get("intent") or {}).get("name") == FOLLOW_UP_INTENT:
+        intent = message.get("intent") or {}
+        if intent.get("name") == FOLLOW_UP_INTENT:
+            in_safety_conversation = tracker.get_slot(SAFETY_TIER_SLOT) is not None
+            if not in_safety_conversation and float(intent.get("confidence") or 0) < FOLLOW_UP_OUT_OF_CONTEXT_MIN:
+                dispatcher.utter_message(text=content.report_info)
+                return []
             dispatcher.utter_message(text=content.follow_up(follow_up_key(tracker)))
             return []
         dispatcher.utter_message(text=content.answer.message)

@@ -62,6 +62,10 @@ EXAMPLES_FILE = "card_examples.json"
 CLASSIFIER_FILE = "card_classifier.pkl"
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NUMBER = re.compile(r"(?<![\d,.])\d[\d,]*(?:\.\d+)?(?![\d,])")
+TOPIC_WORD = re.compile(r"[a-z][a-z0-9%']{3,}")
+TOPIC_WORD_MIN = 5
+TOPIC_WORD_SHARE = 0.75
+TITLE_WORD_SHARE = 0.3
 
 
 def normalise(text: str) -> str:
@@ -287,6 +291,7 @@ class CardMatcher(GraphComponent):
         self.years = _years_by_label(examples)
         self.numbers = _numbers_by_label(examples)
         self.lowered = {label: tuple(normalise(t) for t in texts) for label, texts in examples.items()}
+        self.topic_words = _topic_words(examples)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples: dict[str, list[str]] = defaultdict(list)
@@ -341,6 +346,14 @@ class CardMatcher(GraphComponent):
         """Whether the card's training questions name one of these events (as the message wrote them)."""
         texts = self.lowered.get(label, ())
         return any(event in text for event in events for text in texts)
+
+    def words_naming_topics(self, text: str) -> dict[str, str]:
+        """The message's words that name one topic ("founder", "kiln", "pandemic"): a short follow-up without
+        any is read in the thread of the conversation (actions/knowledge.py), one with a word of another topic
+        is not."""
+        return {
+            word: self.topic_words[word] for word in TOPIC_WORD.findall(normalise(text)) if word in self.topic_words
+        }
 
     def is_unsure(self, ranking: list[Scored]) -> bool:
         """Too weak to answer: ask which card the visitor means."""
@@ -417,6 +430,7 @@ class CardMatcher(GraphComponent):
                     "unsure": self.is_unsure(ranking),
                     "close_call": self.is_close_call(ranking),
                     "ranking": [s.as_dict() for s in ranking[: int(self.config["ranking_length"])]],
+                    "topic_words": self.words_naming_topics(text),
                 },
                 add_to_output=True,
             )
@@ -427,6 +441,41 @@ def numbers_in(text: str) -> frozenset[str]:
     """The numbers a text names other than years, written without thousands separators ("7,000" -> "7000")."""
     found = (n.replace(",", "") for n in NUMBER.findall(text))
     return frozenset(n for n in found if not YEAR.fullmatch(n))
+
+
+def _topic_words(examples: dict[str, list[str]]) -> dict[str, str]:
+    """Words that name a topic: in at least TOPIC_WORD_MIN of its cards' questions, and at least TOPIC_WORD_SHARE of
+    all the questions that have them ("kiln" is the India topic's; "people" and "when" are everyone's)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from bot.content.facts import facts
+
+    content = facts()
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for label, texts in examples.items():
+        card = content.card_for_label(label)
+        if card is None:
+            continue
+        for text in texts:
+            for word in set(TOPIC_WORD.findall(normalise(text))):
+                counts[word][card.topic] += 1
+    named = {}
+    for word, by_topic in counts.items():
+        topic, count = max(by_topic.items(), key=lambda item: item[1])
+        if (
+            word not in ENGLISH_STOP_WORDS
+            and count >= TOPIC_WORD_MIN
+            and count >= TOPIC_WORD_SHARE * sum(by_topic.values())
+        ):
+            named[word] = topic
+    # ...and the words of a topic's title that its questions use more than any other's ("mission", "founder")
+    for topic in content.topics.values():
+        for word in TOPIC_WORD.findall(normalise(topic.title)):
+            by_topic = counts.get(word, {})
+            total = sum(by_topic.values())
+            if word not in ENGLISH_STOP_WORDS and total and by_topic.get(topic.key, 0) >= TITLE_WORD_SHARE * total:
+                named.setdefault(word, topic.key)
+    return named
 
 
 def _numbers_by_label(examples: dict[str, list[str]]) -> dict[str, frozenset[str]]:

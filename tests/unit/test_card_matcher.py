@@ -278,3 +278,17 @@ def test_the_lexical_index_scores_the_best_cosine_of_each_cards_questions():
             questions = index.vectorizer.transform([normalise(q) for q in EXAMPLES[label]])
             expected = cosine_similarity(index.vectorizer.transform([normalise(text)]), questions).max()
             assert np.isclose(scores[label], max(expected, 0.0)), (text, label)
+
+
+def test_words_that_name_one_topic_are_reported_and_words_every_topic_uses_are_not():
+    examples = {
+        "ask_covid/covid_work_continued": [f"did the pandemic stop ijm {i}" for i in range(6)],
+        "ask_founder/gary_haugen": ["who is the founder", "the founder?"]
+        + [f"who is gary haugen of the organisation {i}" for i in range(4)],
+        "ask_founding/founding_year": [f"when did the organisation start {i}" for i in range(6)],
+    }
+    words = matcher(examples).words_naming_topics("Did the PANDEMIC change the organisation?")
+    assert words == {"pandemic": "covid"}  # "organisation" is in two topics' questions
+    assert matcher(examples).words_naming_topics("who benefits?") == {}
+    # a topic's title word counts when its questions use it most ("founder": "The founder, Gary Haugen")
+    assert matcher(examples).words_naming_topics("founder?") == {"founder": "founder"}

@@ -314,6 +314,18 @@ def test_each_question_after_the_safety_answer_gets_its_own_careful_answer(key):
     assert events == []
 
 
+def test_an_unsure_safety_follow_up_with_no_safety_answer_before_it_gets_the_numbers_as_information_not_advice():
+    parse = {"fact_card": {"ranking": [{"label": "safety_followup/evidence", "score": 0.5}]}}
+    state = tracker("safety_followup", "who should we contact?", parse=parse)
+    state.latest_message["intent"]["confidence"] = 0.55
+    messages, _ = run(ActionSafetyHelp(), state)
+    assert messages[0]["text"] == safety_content().report_info
+
+    state.slots[SAFETY_TIER_SLOT] = "model"  # after the safety answer, the same reading is a safety follow-up
+    messages, _ = run(ActionSafetyHelp(), state)
+    assert messages[0]["text"] == safety_content().follow_up("evidence")
+
+
 def test_where_to_report_is_information_not_thank_you_for_telling_me():
     messages, _ = run(ActionReportInfo(), tracker("ask_where_to_report", "how do I report trafficking?"))
     text = messages[0]["text"]
@@ -434,3 +446,60 @@ def test_a_question_naming_what_the_last_answer_spoke_of_is_read_in_its_context(
     other = tracker("ask_ijm_unknown", "when did the podcast start?", parse=parse,
                     **{CARD_SLOT: "cambodia_first_rescue"})  # fmt: skip
     assert run(ActionAnswerUnknownFact(), other)[0][0]["text"].startswith(contacts().unknown_message)
+
+
+def with_topic_words(parse: dict, **words: str) -> dict:
+    """A verdict with the words that name topics, as bot/nlu/card_matcher.py reports them."""
+    parse["fact_card"]["topic_words"] = words
+    return parse
+
+
+def test_a_short_question_naming_no_other_topic_stays_in_the_thread_however_sure_the_nlu():
+    # "who benefits?" after the Dominican bill: the mission card is the NLU's sure choice on its own
+    parse = with_topic_words(scored(("mission_statement", 0.95), ("generation_of_girls", 0.2)))
+    state = tracker("ask_mission", "who benefits?", parse=parse, **{CARD_SLOT: "child_marriage_bill"})
+    messages, _ = run(ActionAnswerFact(), state)
+    assert facts().card(events_card(messages)).topic == "dominican_republic"
+    # ...but "founder?" names a topic of its own
+    parse = with_topic_words(scored(("gary_haugen", 0.95), ("generation_of_girls", 0.2)), founder="founder")
+    state = tracker("ask_founder", "founder?", parse=parse, **{CARD_SLOT: "child_marriage_bill"})
+    messages, _ = run(ActionAnswerFact(), state)
+    assert answered(messages, "gary_haugen")
+
+
+def events_card(messages: list[dict]) -> str:
+    """The key of the card whose answer the message starts with."""
+    return next(card.key for card in facts().cards.values() if messages[0]["text"].startswith(card.answer))
+
+
+def test_and_the_other_one_is_asked_of_the_last_cards_topic_when_one_of_its_cards_names_it():
+    parse = verdict(label("india_2020"))
+    state = tracker("ask_event", "and the India one?", [entity("place", "India")], parse=parse,
+                    **{CARD_SLOT: "chennai_kenya"})  # fmt: skip
+    messages, _ = run(ActionAnswerFact(), state)
+    assert answered(messages, "chennai_kenya")  # its answer: the first offices of 2000, India among them
+    # no card of the topic names India: a question of its own
+    state = tracker("ask_event", "and in India?", [entity("place", "India")], parse=parse,
+                    **{CARD_SLOT: "violence_kinds"})  # fmt: skip
+    messages, _ = run(ActionAnswerFact(), state)
+    assert answered(messages, "india_2020")
+
+
+def test_what_else_asked_after_a_topics_last_card_gets_that_card_not_nothing_more():
+    messages, _ = run(ActionTellMore(), tracker("ask_more", "what else do they fight?",
+                                                     **{CARD_SLOT: "violence_kinds"}))  # fmt: skip
+    assert answered(messages, "violence_kinds")
+    messages, _ = run(ActionTellMore(), tracker("ask_more", "tell me more", **{CARD_SLOT: "violence_kinds"}))
+    topic = facts().topic("violence_types")
+    assert messages[0]["text"] == facts().message("nothing_more", title=topic.title, url=facts().article_url)
+
+
+def test_a_short_question_not_understood_after_a_card_is_read_in_its_thread_unless_it_names_another_topic():
+    weak = with_topic_words(verdict(label("covid_work_continued"), lexical=0.1))
+    state = tracker("nlu_fallback", "where exactly?", parse=weak, **{CARD_SLOT: "cambodia_first_rescue"})
+    messages, _ = run(ActionFallbackTopics(), state)
+    assert facts().card(events_card(messages)).topic == "cambodia"
+    weak = with_topic_words(verdict(label("covid_work_continued"), lexical=0.1), pandemic="covid")
+    state = tracker("nlu_fallback", "what about the pandemic?", parse=weak, **{CARD_SLOT: "cambodia_first_rescue"})
+    messages, _ = run(ActionFallbackTopics(), state)
+    assert messages[0]["text"] == assistant_content().message("not_understood")
