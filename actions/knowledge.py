@@ -130,13 +130,17 @@ def answer_card(
     asked: bool = False,
     also: list[Card] | None = None,
     second: Card | None = None,
+    in_thread: bool = False,
 ) -> list[EventType]:
     """The card's answer, a read-more link and "Tell me more". `asked`: the visitor's own question (not a button),
     so a detail the article doesn't give is said so first; `also`: close alternatives, offered as buttons;
-    `second`: the other half of a question that asks two things, answered after the first."""
+    `second`: the other half of a question that asks two things, answered after the first; `in_thread`: a
+    follow-up read against the last card, whose few words ("how many?", "where?") the answerability classifier
+    cannot judge on their own (the listed details of facts.yml still count)."""
     question = tracker.latest_message.get("text") or ""
     text = card.answer if second is None else f"{card.answer}\n\n{second.answer}"
-    if asked and content.missing_detail(question, card):
+    missing = content.missing_detail(question, card) or (not in_thread and asks_missing_detail(tracker))
+    if asked and missing:
         text = f"{content.detail_message} {text}"
     safety = safety_content()
     if safety.mentions_topic(question):
@@ -145,6 +149,13 @@ def answer_card(
     buttons += [{"title": other.title, "payload": card_payload(content, other)} for other in also or []]
     dispatcher.utter_message(text=f"{text}\n\n{content.read_more_line()}", buttons=buttons)
     return [SlotSet(TOPIC_SLOT, card.topic), SlotSet(CARD_SLOT, card.key)]
+
+
+def asks_missing_detail(tracker: Tracker) -> bool:
+    """The NLU's answerability classifier (bot/nlu/answerability.py) reads the question as asking for something the
+    article does not give ("does Gary Haugen have kids?")."""
+    verdict = tracker.latest_message.get("answerability")
+    return isinstance(verdict, dict) and bool(verdict.get("asks_missing_detail"))
 
 
 def is_anaphoric(tracker: Tracker, last: Card | None = None) -> bool:
@@ -312,13 +323,13 @@ class ActionAnswerFact(Action):
         if named is not None:
             return answer_card(dispatcher, tracker, content, named)
         if (sibling := sibling_in_thread(content, tracker)) is not None:
-            return answer_card(dispatcher, tracker, content, sibling, asked=True)
+            return answer_card(dispatcher, tracker, content, sibling, asked=True, in_thread=True)
         if intent == FOLLOW_UP_INTENT:
             card = follow_up_card(content, tracker)
             if card is None:
                 send_topic_menu(dispatcher, content, "follow_up_without_context", list(content.topics.values()))
                 return []
-            return answer_card(dispatcher, tracker, content, card, asked=True)
+            return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True)
 
         ranked = ranked_cards(content, tracker)
         verdict = card_verdict(tracker)
@@ -330,7 +341,7 @@ class ActionAnswerFact(Action):
             send_topic_menu(dispatcher, content, "unknown_place_or_year", content.topics_with_entities())
             return []
         if (in_context := card_in_context(content, tracker)) is not None:
-            return answer_card(dispatcher, tracker, content, in_context, asked=True)
+            return answer_card(dispatcher, tracker, content, in_context, asked=True, in_thread=True)
         unsure = bool(verdict.get("unsure", True))
         if ranked and not unsure:
             # A close call (a card of another topic nearly as likely): answer, and offer the others too.
@@ -384,7 +395,7 @@ class ActionTellMore(Action):
         text = tracker.latest_message.get("text") or ""
         if following is None and QUESTION_WORD.search(text) and not text.startswith("/"):
             # "what else do they fight?" after the one card on the kinds of violence: that card is the answer
-            return answer_card(dispatcher, tracker, content, last, asked=True)
+            return answer_card(dispatcher, tracker, content, last, asked=True, in_thread=True)
         if following is None:
             topic = content.topic_of(last)
             others = [t for t in content.topics.values() if t.key != topic.key]

@@ -26,7 +26,7 @@ class ActionAnswerUnknownFact(Action):
         knowledge = facts()
         in_context = card_in_context(knowledge, tracker, definite=True)
         if in_context is not None:
-            return answer_card(dispatcher, tracker, knowledge, in_context, asked=True)
+            return answer_card(dispatcher, tracker, knowledge, in_context, asked=True, in_thread=True)
         content = contacts()
         contact = content.route_for(tracker.latest_message.get("text") or "")
         dispatcher.utter_message(text=f"{content.unknown_message} {content.line_for(contact)}")

@@ -503,3 +503,19 @@ def test_a_short_question_not_understood_after_a_card_is_read_in_its_thread_unle
     state = tracker("nlu_fallback", "what about the pandemic?", parse=weak, **{CARD_SLOT: "cambodia_first_rescue"})
     messages, _ = run(ActionFallbackTopics(), state)
     assert messages[0]["text"] == assistant_content().message("not_understood")
+
+
+def test_a_question_the_answerability_classifier_marks_gets_the_honest_line_before_the_closest_card():
+    content = facts()
+    parse = {**scored(("gary_haugen", 0.9)), "answerability": {"unanswerable": 0.8, "asks_missing_detail": True}}
+    messages, _ = run(ActionAnswerFact(), tracker("ask_founder", "does gary haugen have kids?", parse=parse))
+    assert messages[0]["text"].startswith(f"{content.detail_message} {content.card('gary_haugen').answer}")
+    # a follow-up read in the thread is not judged on its few words ("how many?" says nothing on its own)
+    parse = {**scored(("gary_haugen", 0.3)), "answerability": {"unanswerable": 0.9, "asks_missing_detail": True}}
+    messages, _ = run(ActionAnswerFact(), tracker("ask_followup", "how many?", parse=parse,
+                                                  **{CARD_SLOT: "cambodia_37_girls"}))  # fmt: skip
+    assert answered(messages, "cambodia_37_girls")
+    # unmarked, the card alone
+    parse = {**scored(("gary_haugen", 0.9)), "answerability": {"unanswerable": 0.1, "asks_missing_detail": False}}
+    messages, _ = run(ActionAnswerFact(), tracker("ask_founder", "who founded IJM?", parse=parse))
+    assert answered(messages, "gary_haugen")

@@ -1,0 +1,162 @@
+"""Does the article answer this question at all? A classifier of its own, so that a question about a detail the
+article never gives ("does Gary Haugen have kids?", "who signed the Dominican bill?") is told so before the closest
+card, instead of getting that card as if it were the answer.
+
+The card matcher (bot/nlu/card_matcher.py) ranks cards by how close a question is to their questions, and a question
+about Gary Haugen's family is close to the founder's card. Which detail is asked is what tells the two apart, and the
+cards' own questions never show a detail the article lacks: this component learns it from questions sorted by a
+writer who read the article (data/answerability/questions.yml) and from the `ask_ijm_unknown` examples, against the
+cards' and the follow-ups' questions. TF-IDF over character n-grams and words with a logistic regression, balanced
+class weights (the card matcher's CardClassifier), trained at `rasa train` and kept in the model. It only writes
+its verdict into the parse data:
+
+    "answerability": {"unanswerable": 0.83, "asks_missing_detail": true}
+
+actions/knowledge.py then puts "I don't have that information… Here is what I can tell you:" before the card, as it
+does for the details listed in bot/content/facts.yml (`details_not_given`). The card still follows: a false alarm
+costs a needless hedge, not the answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import joblib
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.card_matcher import CardClassifier
+
+ANSWERABILITY_KEY = "answerability"
+CLASSIFIER_FILE = "answerability_classifier.joblib"
+UNANSWERABLE, ANSWERABLE = "unanswerable", "answerable"
+
+
+def sorted_questions(path: Path) -> dict[str, list[str]]:
+    """The writer's questions, by kind: {"unanswerable": [...], "answerable": [...]} (empty when the file is absent)."""
+    if not path.is_file():
+        return {UNANSWERABLE: [], ANSWERABLE: []}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {kind: [str(q) for q in data.get(kind) or []] for kind in (UNANSWERABLE, ANSWERABLE)}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class AnswerabilityClassifier(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # the writer's sorted questions, relative to the project (where `rasa train` runs)
+            "questions_file": "data/answerability/questions.yml",
+            # the intent whose examples are questions the article does not answer
+            "unknown_intent": "ask_ijm_unknown",
+            # intents whose examples are answerable in the thread of a conversation ("how old were they?")
+            "answerable_intents": ["ask_followup"],
+            # retrieval intents that are no fact card (the questions after the safety answer)
+            "not_cards": ["safety_followup"],
+            # scikit-learn's C, and the probability at which the question counts as asking a missing detail (chosen
+            # on the tuning files: README, "Questions the article does not answer")
+            "classifier_c": 10.0,
+            "threshold": 0.6,
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The questions file is read here, not given by Rasa's graph: a change to it must retrain this component."""
+        path = Path({**cls.get_default_config(), **config}["questions_file"])
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> AnswerabilityClassifier:
+        return cls({**cls.get_default_config(), **config}, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> AnswerabilityClassifier:
+        classifier = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                if (directory / CLASSIFIER_FILE).exists():
+                    classifier = joblib.load(directory / CLASSIFIER_FILE)
+        except (ValueError, FileNotFoundError):
+            pass
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, classifier)
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        classifier: CardClassifier | None = None,
+    ) -> None:
+        self.config = config
+        self.model_storage = model_storage
+        self.resource = resource
+        self.classifier = classifier
+
+    def examples(self, training_data: TrainingData) -> dict[str, list[str]]:
+        """Unanswerable: the writer's and the unknown intent's questions; answerable: the writer's, the fact cards'
+        and the follow-ups'."""
+        sorted_by_writer = sorted_questions(Path(self.config["questions_file"]))
+        unanswerable, answerable = list(sorted_by_writer[UNANSWERABLE]), list(sorted_by_writer[ANSWERABLE])
+        not_cards = set(self.config["not_cards"])
+        for message in training_data.intent_examples:
+            text, intent = message.get(TEXT), message.get(INTENT)
+            label = message.get(INTENT_RESPONSE_KEY)
+            if not text:
+                continue
+            if intent == self.config["unknown_intent"]:
+                unanswerable.append(text)
+            elif (label and label.split("/", 1)[0] not in not_cards) or intent in self.config["answerable_intents"]:
+                answerable.append(text)
+        return {UNANSWERABLE: unanswerable, ANSWERABLE: answerable}
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = self.examples(training_data)
+        self.classifier = None
+        if examples[UNANSWERABLE] and examples[ANSWERABLE]:
+            self.classifier = CardClassifier(examples, float(self.config["classifier_c"]), class_weight="balanced")
+        assert self.model_storage is not None and self.resource is not None
+        with self.model_storage.write_to(self.resource) as directory:
+            if self.classifier is not None:
+                joblib.dump(self.classifier, directory / CLASSIFIER_FILE)
+        return self.resource
+
+    def probability(self, text: str) -> float:
+        """How likely the question asks for something the article does not give."""
+        return self.classifier.probabilities(text).get(UNANSWERABLE, 0.0) if self.classifier is not None else 0.0
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/") or self.classifier is None:  # a button's payload asks nothing
+                continue
+            probability = self.probability(text)
+            message.set(
+                ANSWERABILITY_KEY,
+                {
+                    "unanswerable": round(probability, 4),
+                    "asks_missing_detail": probability >= float(self.config["threshold"]),
+                },
+                add_to_output=True,
+            )
+        return messages
