@@ -37,6 +37,8 @@ TUNING = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning.yml"
 TUNING_MORE = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_more.yml"
 # Follow-up conversations and questions the article can't answer, by a fourth writer (2026-12-06), read while tuning.
 TUNING_DIALOGUES = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_dialogues.yml"
+# A third tuning file, by a fifth writer (2026-12-07): questions, questions the article can't answer, follow-ups.
+TUNING_ROUND3 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round3.yml"
 UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen.yml"
 # A second unseen file, by a third writer who saw only the article (2026-12-06): scored, never read while tuning.
 UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
@@ -217,34 +219,26 @@ def failure_lines(score: FileScore) -> list[str]:
 @dataclass(frozen=True)
 class ReplyGoals:
     """What `ijm-bot evaluate --check` requires of the replies, per file: floors a little under the figures measured
-    when they were set (2026-12-07, second session: tuning 99.4% / 100%, second tuning 96.5% / 97.8% of fact
-    questions / follow-ups; the other files' below), so that a change that makes the assistant understand less
-    fails `make test`. The issue's goal of 97% of fact questions is met on both unseen files; its goal of every
-    follow-up is not."""
+    when they were set, so that a change that makes the assistant understand less fails `make test`. The issue's goal
+    of 97% of fact questions is met on both unseen files; its goal of every follow-up is not.
 
-    tuning_questions: float = 0.95
-    tuning_followups: float = 0.94
-    more_questions: float = 0.94
-    more_followups: float = 0.91
-    # the dialogue file has follow-ups only (2026-12-07: 115/120 and 114/120)
-    dialogue_followups: float = 0.92
-    # the unseen files (2026-12-07, two trainings of the same model: 97.1% / 94.4% and 96.5% / 92.6%; 97.6% /
-    # 91.1% and 97.4% / 89.9%): under both, for training's variance
-    unseen_questions: float = 0.94
-    unseen_followups: float = 0.88
-    fresh_questions: float = 0.96
-    fresh_followups: float = 0.86
+    Figures when set (2026-12-07, third session; fact questions / follow-ups / not in the article): tuning 99.4% /
+    100% / 95%, second tuning 96.2% / 97.8% / 100%, dialogues - / 97.5% / 88.3%, third tuning 98% / 94.3% / 73.6%;
+    unseen 97.1% / 94.4% / 90.6% and fresh unseen 97.6% / 93.7% / 85.7% (earlier trainings of the same data gave
+    96.5% / 92.6% and 97.4% / 89.9%: the floors of the unseen files sit under both, for training's variance)."""
 
-    def floors(self, path: Path) -> tuple[float, float]:
-        if path == UNSEEN_FRESH:
-            return self.fresh_questions, self.fresh_followups
-        if path == UNSEEN:
-            return self.unseen_questions, self.unseen_followups
-        if path == TUNING_MORE:
-            return self.more_questions, self.more_followups
-        if path == TUNING_DIALOGUES:
-            return self.tuning_questions, self.dialogue_followups
-        return self.tuning_questions, self.tuning_followups
+    tuning: tuple[float, float, float] = (0.95, 0.94, 0.85)
+    more: tuple[float, float, float] = (0.94, 0.91, 0.90)
+    dialogues: tuple[float, float, float] = (0.95, 0.92, 0.80)
+    round3: tuple[float, float, float] = (0.94, 0.88, 0.65)
+    unseen: tuple[float, float, float] = (0.94, 0.88, 0.80)
+    fresh: tuple[float, float, float] = (0.96, 0.86, 0.75)
+
+    def floors(self, path: Path) -> tuple[float, float, float]:
+        """Fact questions, follow-ups and questions the article does not answer."""
+        by_file = {UNSEEN_FRESH: self.fresh, UNSEEN: self.unseen, TUNING_MORE: self.more,
+                   TUNING_DIALOGUES: self.dialogues, TUNING_ROUND3: self.round3}  # fmt: skip
+        return by_file.get(path, self.tuning)
 
 
 def run_reply_evaluation(
@@ -254,7 +248,8 @@ def run_reply_evaluation(
     write reports/reply-evaluation.md (the tuning files' failures in it) and each unseen file's failures to
     var/reply-evaluation-<file>-failures.md (not to be read while tuning); return the goals missed."""
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
-             ("unseen file", UNSEEN), ("fresh unseen file", UNSEEN_FRESH))  # fmt: skip
+             ("third tuning file", TUNING_ROUND3), ("unseen file", UNSEEN),
+             ("fresh unseen file", UNSEEN_FRESH))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)
@@ -280,8 +275,9 @@ def run_reply_evaluation(
     for score in scores:
         if score.stock:
             continue
-        questions, followups = goals.floors(score.path)
-        for kind, floor in (("question", questions), ("followup", followups)):
+        questions, followups, unanswerable = goals.floors(score.path)
+        for kind, floor in (("question", questions), ("followup", followups), ("unanswerable", unanswerable)):
             if score.rate(kind) < floor:
-                problems.append(f"{score.label}: {kind}s answered {score.rate(kind):.1%} < {floor:.0%}")
+                what = "questions not in the article said so" if kind == "unanswerable" else f"{kind}s answered"
+                problems.append(f"{score.label}: {what} {score.rate(kind):.1%} < {floor:.0%}")
     return problems
