@@ -1,7 +1,7 @@
 """Models side by side, in one run: the same traffic played to each trained model in turn (a benchmark, not a test).
 
-    .venv/bin/python -m bench.models MODEL.tar.gz [MODEL.tar.gz ...] [--seconds 30] [--concurrency 1,10]
-                                     [--out bench/results/models.md]
+    .venv/bin/python -m bench.models MODEL.tar.gz[@CHECKOUT] [MODEL.tar.gz ...] [--seconds 30]
+                                     [--concurrency 1,10] [--out bench/results/models.md]
 
 Each model is served by `ijm-bot run --model MODEL` (bot/reply_evaluation.py's running_assistant: our channels,
 actions and settings; a throw-away SQLite database; rate limits off) on free loopback ports. The traffic is the
@@ -9,7 +9,8 @@ speed benchmark's scripted conversations (bench/chat_load.py) over REST, then th
 visitors' fact questions (the tuning file's, never an unseen one) as every second message. Reported per model:
 throughput, p50/p95 latency, the Rasa server's resident memory once ready and after the load, and the seconds from
 start to ready. Ratios against the first model are what to
-compare: the figures depend on the machine and on whatever else it is doing.
+compare: the figures depend on the machine and on whatever else it is doing. `MODEL@CHECKOUT` serves the model with
+another checkout's code (a `git worktree` of an older commit, trained there): a before/after of code and model.
 
 Used to decide a pipeline change (e.g. the ResponseSelector's size) with before/after figures from one session.
 """
@@ -63,9 +64,9 @@ def _rasa_pid(rest_url: str) -> int:
     raise RuntimeError("the Rasa server's process was not found")
 
 
-def measure(model: Path, seconds: float, levels: list[int]) -> ModelFigures:
+def measure(model: Path, seconds: float, levels: list[int], checkout: Path | None = None) -> ModelFigures:
     started = time.monotonic()
-    with running_assistant(Path(tempfile.mkdtemp(prefix="ijm-bench-models-")), model) as rest_url:
+    with running_assistant(Path(tempfile.mkdtemp(prefix="ijm-bench-models-")), model, checkout) as rest_url:
         ready = time.monotonic() - started
         rasa_url = rest_url.removesuffix("/webhooks/rest/webhook")
         rasa_pid = _rasa_pid(rest_url)
@@ -82,7 +83,8 @@ def measure(model: Path, seconds: float, levels: list[int]) -> ModelFigures:
                     loads.append(result)
         finally:
             chat_load.SCRIPTS = original
-        return ModelFigures(model.name, ready, idle, rss_mb(rasa_pid), loads)
+        name = model.name if checkout is None else f"{model.name} ({checkout.name}'s code)"
+        return ModelFigures(name, ready, idle, rss_mb(rasa_pid), loads)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -115,13 +117,17 @@ def markdown(figures: list[ModelFigures]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.models", description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="+", type=Path)
+    parser.add_argument("models", nargs="+", help="MODEL.tar.gz, or MODEL.tar.gz@CHECKOUT to serve it with that code")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--concurrency", default="1,10")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "models.md")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.concurrency.split(",")]
-    figures = [measure(model.resolve(), args.seconds, levels) for model in args.models]
+    figures = []
+    for argument in args.models:
+        model, _, checkout = argument.partition("@")
+        code = Path(checkout).resolve() if checkout else None
+        figures.append(measure(Path(model).resolve(), args.seconds, levels, code))
     report = markdown(figures)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")

@@ -157,9 +157,10 @@ class FileScore:
 
 
 @contextlib.contextmanager
-def running_assistant(log_dir: Path, model: Path | None = None) -> Iterator[str]:
+def running_assistant(log_dir: Path, model: Path | None = None, checkout: Path | None = None) -> Iterator[str]:
     """`ijm-bot run` on free ports with a throw-away database and no rate limits (serving `model` if given, else
-    the project's own); yields the REST address."""
+    the project's own; with `checkout`, that checkout's code, e.g. an older commit's for a before/after benchmark);
+    yields the REST address."""
     ports = {name: str(free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
     workdir = Path(tempfile.mkdtemp(prefix="ijm-eval-"))
     env = {**os.environ, **ports, "DATABASE_URL": f"sqlite:///{workdir}/eval.db", "RATE_LIMIT_PER_SESSION": "off",
@@ -167,8 +168,10 @@ def running_assistant(log_dir: Path, model: Path | None = None) -> Iterator[str]
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"reply-evaluation-assistant{'-' + model.stem.split('.')[0] if model else ''}.log"
     command = [str(Path(sys.executable).with_name("ijm-bot")), "run"] + (["--model", str(model)] if model else [])
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
     with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=checkout)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while READY_MARKER not in log.read_text(encoding="utf-8", errors="replace"):
