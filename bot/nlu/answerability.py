@@ -35,9 +35,16 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.card_matcher import CardClassifier
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ANSWERABILITY_KEY = "answerability"
 CLASSIFIER_FILE = "answerability_classifier.joblib"
 UNANSWERABLE, ANSWERABLE = "unanswerable", "answerable"
+
+
+def questions_path(configured: str) -> Path:
+    """The questions file; a relative path is the project's, wherever `rasa train` runs from."""
+    path = Path(configured)
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def sorted_questions(path: Path) -> dict[str, list[str]]:
@@ -53,7 +60,7 @@ class AnswerabilityClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            # the writer's sorted questions, relative to the project (where `rasa train` runs)
+            # the writer's sorted questions (a relative path is the project's)
             "questions_file": "data/answerability/questions.yml",
             # the intent whose examples are questions the article does not answer
             "unknown_intent": "ask_ijm_unknown",
@@ -70,7 +77,7 @@ class AnswerabilityClassifier(GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """The questions file is read here, not given by Rasa's graph: a change to it must retrain this component."""
-        path = Path({**cls.get_default_config(), **config}["questions_file"])
+        path = questions_path({**cls.get_default_config(), **config}["questions_file"])
         return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
     @classmethod
@@ -116,7 +123,7 @@ class AnswerabilityClassifier(GraphComponent):
     def examples(self, training_data: TrainingData) -> dict[str, list[str]]:
         """Unanswerable: the writer's and the unknown intent's questions; answerable: the writer's, the fact cards'
         and the follow-ups'."""
-        sorted_by_writer = sorted_questions(Path(self.config["questions_file"]))
+        sorted_by_writer = sorted_questions(questions_path(self.config["questions_file"]))
         unanswerable, answerable = list(sorted_by_writer[UNANSWERABLE]), list(sorted_by_writer[ANSWERABLE])
         not_cards = set(self.config["not_cards"])
         for message in training_data.intent_examples:

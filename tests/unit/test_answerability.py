@@ -12,15 +12,14 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.answerability import ANSWERABILITY_KEY, AnswerabilityClassifier, sorted_questions
+from bot.nlu.answerability import ANSWERABILITY_KEY, AnswerabilityClassifier, questions_path, sorted_questions
 from tests.conftest import ROOT
 
 
 def pipeline_entry() -> dict:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     entry = next(c for c in config["pipeline"] if c["name"].endswith("AnswerabilityClassifier"))
-    return {**AnswerabilityClassifier.get_default_config(), **entry, "questions_file": str(ROOT / "data" /
-            "answerability" / "questions.yml")}  # fmt: skip
+    return {**AnswerabilityClassifier.get_default_config(), **entry}
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +74,12 @@ def test_it_is_kept_in_the_model_and_loaded_without_training_again(trained, stor
     loaded = AnswerabilityClassifier.load(pipeline_entry(), storage, Resource("answerability"), context)
     for text in MISSING + GIVEN:
         assert loaded.probability(text) == pytest.approx(trained.probability(text))
+
+
+def test_the_questions_file_is_the_projects_wherever_training_runs(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert questions_path("data/answerability/questions.yml") == ROOT / "data" / "answerability" / "questions.yml"
+    assert AnswerabilityClassifier.fingerprint_addon({}) is not None
 
 
 def test_the_questions_file_is_part_of_the_components_fingerprint(tmp_path):
