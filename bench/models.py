@@ -1,6 +1,6 @@
 """Models side by side, in one run: the same traffic played to each trained model in turn (a benchmark, not a test).
 
-    .venv/bin/python -m bench.models MODEL.tar.gz[@CHECKOUT] [MODEL.tar.gz ...] [--seconds 30]
+    .venv/bin/python -m bench.models MODEL.tar.gz|@CHECKOUT [MODEL.tar.gz ...] [--seconds 30]
                                      [--concurrency 1,10] [--out bench/results/models.md]
 
 Each model is served by `ijm-bot run --model MODEL` (bot/reply_evaluation.py's running_assistant: our channels,
@@ -9,8 +9,9 @@ speed benchmark's scripted conversations (bench/chat_load.py) over REST, then th
 visitors' fact questions (the tuning file's, never an unseen one) as every second message. Reported per model:
 throughput, p50/p95 latency, the Rasa server's resident memory once ready and after the load, and the seconds from
 start to ready. Ratios against the first model are what to
-compare: the figures depend on the machine and on whatever else it is doing. `MODEL@CHECKOUT` serves the model with
-another checkout's code (a `git worktree` of an older commit, trained there): a before/after of code and model.
+compare: the figures depend on the machine and on whatever else it is doing. `@CHECKOUT` serves another checkout
+(a `git worktree` of an older commit, with its model trained there) by its own code and model: a before/after of
+both.
 
 Used to decide a pipeline change (e.g. the ResponseSelector's size) with before/after figures from one session.
 """
@@ -64,7 +65,7 @@ def _rasa_pid(rest_url: str) -> int:
     raise RuntimeError("the Rasa server's process was not found")
 
 
-def measure(model: Path, seconds: float, levels: list[int], checkout: Path | None = None) -> ModelFigures:
+def measure(model: Path | None, seconds: float, levels: list[int], checkout: Path | None = None) -> ModelFigures:
     started = time.monotonic()
     with running_assistant(Path(tempfile.mkdtemp(prefix="ijm-bench-models-")), model, checkout) as rest_url:
         ready = time.monotonic() - started
@@ -83,7 +84,7 @@ def measure(model: Path, seconds: float, levels: list[int], checkout: Path | Non
                     loads.append(result)
         finally:
             chat_load.SCRIPTS = original
-        name = model.name if checkout is None else f"{model.name} ({checkout.name}'s code)"
+        name = model.name if model is not None else f"{checkout} (its code and model)"
         return ModelFigures(name, ready, idle, rss_mb(rasa_pid), loads)
 
 
@@ -117,7 +118,7 @@ def markdown(figures: list[ModelFigures]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.models", description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="+", help="MODEL.tar.gz, or MODEL.tar.gz@CHECKOUT to serve it with that code")
+    parser.add_argument("models", nargs="+", help="MODEL.tar.gz, or @CHECKOUT: that checkout's code and model")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--concurrency", default="1,10")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results" / "models.md")
@@ -125,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(n) for n in args.concurrency.split(",")]
     figures = []
     for argument in args.models:
-        model, _, checkout = argument.partition("@")
-        code = Path(checkout).resolve() if checkout else None
-        figures.append(measure(Path(model).resolve(), args.seconds, levels, code))
+        if argument.startswith("@"):
+            figures.append(measure(None, args.seconds, levels, Path(argument[1:]).resolve()))
+        else:
+            figures.append(measure(Path(argument).resolve(), args.seconds, levels))
     report = markdown(figures)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")

@@ -159,8 +159,8 @@ class FileScore:
 @contextlib.contextmanager
 def running_assistant(log_dir: Path, model: Path | None = None, checkout: Path | None = None) -> Iterator[str]:
     """`ijm-bot run` on free ports with a throw-away database and no rate limits (serving `model` if given, else
-    the project's own; with `checkout`, that checkout's code, e.g. an older commit's for a before/after benchmark);
-    yields the REST address."""
+    the project's own; with `checkout` and no model, that checkout's code and model, e.g. an older commit's for a
+    before/after benchmark); yields the REST address."""
     ports = {name: str(free_port()) for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT")}
     workdir = Path(tempfile.mkdtemp(prefix="ijm-eval-"))
     env = {**os.environ, **ports, "DATABASE_URL": f"sqlite:///{workdir}/eval.db", "RATE_LIMIT_PER_SESSION": "off",

@@ -11,22 +11,33 @@ Two things in Rasa 3.6 would lose conversations quietly when the database has a 
   once. With the ping a dead connection is replaced before the query, so the first message after an outage
   is stored.
 
+It also saves without counting. Before each save Rasa counts the conversation's stored events since its last session
+start (a query that grows with the conversation) to know which of the tracker's events are new. A tracker read by
+`retrieve` holds exactly those stored events, so this store notes how many it read, and how many it has saved since,
+on the tracker object itself; a save of that object writes the events after them. A tracker it did not read
+(a new conversation, one read across all sessions) is saved Rasa's way.
+
 endpoints.yml names this class as the tracker store type.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.database import sqlite_engine_options, tune_sqlite
 
 logger = logging.getLogger(__name__)
+# The attribute of a tracker read or saved here: how many of its events are in the database.
+STORED_EVENTS = "_ijm_stored_events"
 
 
 class ConversationStoreUnavailable(BaseException):
@@ -44,9 +55,12 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:
-            return await super().retrieve(sender_id)
+            tracker = await super().retrieve(sender_id)
         except Exception as error:
             raise _unavailable("read", sender_id, error) from error
+        if tracker is not None:
+            setattr(tracker, STORED_EVENTS, len(tracker.events))
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         try:
@@ -59,6 +73,14 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             await super().save(tracker)
         except Exception as error:
             raise _unavailable("store", tracker.sender_id, error) from error
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
+
+    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The tracker's events not stored yet: after those it was read with or saved with, without a query."""
+        stored = getattr(tracker, STORED_EVENTS, None)
+        if stored is None or stored > len(tracker.events):
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
 def _unavailable(doing: str, sender_id: str, error: Exception) -> ConversationStoreUnavailable:

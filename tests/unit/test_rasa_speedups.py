@@ -54,3 +54,43 @@ def test_the_schema_is_checked_once_not_per_answer(action, monkeypatch):
     for result in VALID * 3:
         action._validate_action_result(result)
     assert calls == []
+
+
+# Answers as our action server gives them, and broken ones, for the item-by-item check against the whole schema's
+SAMPLES = (
+    VALID
+    + INVALID
+    + [
+        [],
+        "text",
+        {"events": None},
+        {"responses": None, "events": []},
+        {"events": [{"event": "slot", "name": "fact_card", "value": "gary_haugen", "timestamp": None}] * 3},
+        {"events": [{"event": "followup", "name": "action_listen"}, {"event": "active_loop", "name": None}]},
+        {"events": [{"event": "slot", "name": "x", "value": {"nested": [1, 2.5, None]}}]},
+        {
+            "events": [
+                {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": "high"}}}
+            ]
+        },
+        {"responses": [{"text": "Hi", "buttons": [{"title": "Give", "payload": "/donate"}]}, {"text": 5}]},
+        {"events": [{"event": "slot", "name": "x", "value": float("nan")}]},
+        {"events": [{"event": "slot", "name": "x", "value": b"bytes"}]},
+    ]
+)
+
+
+@pytest.mark.parametrize("result", SAMPLES)
+def test_the_item_by_item_check_gives_the_whole_schemas_verdict(result):
+    whole = rasa_speedups._action_result_validator().is_valid(result)
+    assert rasa_speedups.answer_is_valid(result) is whole
+    assert rasa_speedups.answer_is_valid(result) is whole  # the second time from the cache of items
+
+
+def test_each_distinct_item_is_checked_once(monkeypatch):
+    rasa_speedups._item_is_valid.cache_clear()
+    event = {"event": "slot", "name": "fact_topic", "value": "founder", "timestamp": None}
+    for _ in range(5):
+        assert rasa_speedups.answer_is_valid({"events": [event, dict(reversed(list(event.items())))]})
+    info = rasa_speedups._item_is_valid.cache_info()
+    assert (info.misses, info.hits) == (1, 9)
