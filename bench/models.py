@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import re
 import sys
 import tempfile
@@ -43,6 +44,7 @@ class ModelFigures:
     idle_mb: float  # the Rasa server's resident memory once ready, before any load
     rss_mb: float
     loads: list[chat_load.LoadResult]
+    cpu_ms: list[float]  # the Rasa server's CPU time per answered message, per load (steadier than msg/s here)
 
 
 def fact_scripts(path: Path = TUNING, limit: int = 60) -> tuple[tuple[str, ...], ...]:
@@ -73,19 +75,28 @@ def measure(model: Path | None, seconds: float, levels: list[int], checkout: Pat
         rasa_pid = _rasa_pid(rest_url)
         idle = rss_mb(rasa_pid)
         loads = []
+        cpu_ms: dict[int, float] = {}
         original = chat_load.SCRIPTS
         try:
             for name, scripts in (("scripted", original), ("fact questions", fact_scripts())):
                 chat_load.SCRIPTS = scripts
                 asyncio.run(chat_load.run_load(rasa_url, "rest", 2, 5.0))  # warm-up
                 for level in levels:
+                    cpu_before = cpu_seconds(rasa_pid)
                     result = asyncio.run(chat_load.run_load(rasa_url, "rest", level, seconds))
                     result.channel = f"REST, {name}"
+                    cpu_ms[id(result)] = (cpu_seconds(rasa_pid) - cpu_before) * 1000 / max(1, len(result.latencies))
                     loads.append(result)
         finally:
             chat_load.SCRIPTS = original
         name = model.name if model is not None else f"{checkout} (its code and model)"
-        return ModelFigures(name, ready, idle, rss_mb(rasa_pid), loads)
+        return ModelFigures(name, ready, idle, rss_mb(rasa_pid), loads, [cpu_ms[id(load)] for load in loads])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/<pid>/stat, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -96,15 +107,16 @@ def _percentile(values: list[float], share: float) -> float:
 def markdown(figures: list[ModelFigures]) -> str:
     base = figures[0]
     lines = ["# Models side by side (bench/models.py)", "", f"Ratios against `{base.model}`.", "",
-             "| model | traffic | conversations | msg/s | ratio | p50 ms | p95 ms | errors |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "| model | traffic | conversations | msg/s | ratio | p50 ms | p95 ms | Rasa CPU ms/msg | ratio | errors |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for figure in figures:
-        for load, base_load in zip(figure.loads, base.loads, strict=True):
+        rows = zip(figure.loads, figure.cpu_ms, base.loads, base.cpu_ms, strict=True)
+        for load, cpu, base_load, base_cpu in rows:
             ratio = load.throughput / base_load.throughput if base_load.throughput else float("nan")
             lines.append(
                 f"| {figure.model} | {load.channel} | {load.concurrency} | {load.throughput:.1f} | {ratio:.2f}x | "
                 f"{_percentile(load.latencies, 0.5) * 1000:.0f} | {_percentile(load.latencies, 0.95) * 1000:.0f} | "
-                f"{sum(load.errors.values())} |"
+                f"{cpu:.1f} | {cpu / base_cpu if base_cpu else float('nan'):.2f}x | {sum(load.errors.values())} |"
             )
     lines += ["", "| model | Rasa server memory: ready | after the load | ratio | start to ready |",
               "|---|---|---|---|---|"]  # fmt: skip
