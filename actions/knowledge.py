@@ -3,9 +3,12 @@
 Which card: a button names it (entity `card`); otherwise the NLU's verdict (`fact_card` in the parse data,
 bot/nlu/card_matcher.py). When that verdict is unsure, a place, year or event the question names narrows it to
 that topic; with nothing to narrow it, the visitor is asked "Did you mean …?" with the likeliest cards as buttons.
-A follow-up ("how old were they?", intent ask_followup, or a short question that points back) stays on the card
-answered last unless it names another card clearly (card_in_thread). A question that asks two things gets the other
-topic's best card too. "tell me more" walks the topic's cards in order.
+A follow-up ("how old were they?", intent ask_followup, a short question that points back, or one with no word that
+names another topic: `topic_words` of the verdict) stays on the card answered last unless it names another card
+clearly (card_in_thread); "and the India one?" is asked of the last card's topic first (sibling_in_thread). A
+question that asks two things gets the other topic's best card too. "tell me more" walks the topic's cards in order.
+A question the answerability classifier (bot/nlu/answerability.py) reads as asking a detail the article never gives
+gets "I don't have that information" before its closest card.
 """
 
 from __future__ import annotations
