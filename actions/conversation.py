@@ -13,7 +13,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import answer_card, fallback_follow_up
+from actions.knowledge import (
+    CARD_SLOT,
+    answer_card,
+    card_in_thread,
+    fallback_follow_up,
+    is_short_question_in_thread,
+)
 from bot.content.assistant import assistant_content
 from bot.content.facts import facts
 
@@ -77,6 +83,23 @@ class ActionOutOfScopeTopics(ContextFirst):
 
     def name(self) -> str:
         return "action_out_of_scope_topics"
+
+
+class ActionNothingPending(Action):
+    """A yes or a no with nothing pending: "OK! Is there anything else I can help with?". But a short question DIET
+    read as one right after a fact card ("online too?" as yes, "who noticed?" as no) is that card's follow-up."""
+
+    def name(self) -> str:
+        return "action_nothing_pending"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        content = facts()
+        last = content.card(tracker.get_slot(CARD_SLOT))
+        if last is not None and is_short_question_in_thread(tracker, last, question_mark=True):
+            card = card_in_thread(content, tracker, last)
+            return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True)
+        dispatcher.utter_message(text=assistant_content().message("nothing_pending"))
+        return []
 
 
 class ActionCoreFallback(TopicMenuAction):

@@ -261,13 +261,14 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
     return None
 
 
-def is_short_question_in_thread(tracker: Tracker, last: Card) -> bool:
-    """A short question ("who was affected the most?", "where exactly?", "any others?") naming no place, year, event
-    or other topic than the last card's."""
+def is_short_question_in_thread(tracker: Tracker, last: Card, question_mark: bool = False) -> bool:
+    """A short question ("who was affected the most?", "where exactly?", "any others?"; with `question_mark`, also
+    one that only ends with "?": "online too?") naming no place, year, event or other topic than the last card's."""
     text = tracker.latest_message.get("text") or ""
+    asks = QUESTION_WORD.search(text) is not None or (question_mark and text.rstrip().endswith("?"))
     return (
         len(text.split()) <= FALLBACK_CONTEXT_WORDS
-        and QUESTION_WORD.search(text) is not None
+        and asks
         and not names_something(tracker)
         and not names_other_topic(tracker, last)
     )

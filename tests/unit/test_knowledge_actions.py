@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import ActionFallbackTopics, ActionOutOfScopeTopics
+from actions.conversation import ActionFallbackTopics, ActionNothingPending, ActionOutOfScopeTopics
 from actions.knowledge import CARD_SLOT, TOPIC_SLOT, ActionAnswerFact, ActionTellMore, card_payload
 from actions.safety import SAFETY_TIER_SLOT, ActionReportInfo, ActionSafetyHelp
 from actions.unknown import ActionAnswerRequest, ActionAnswerUnknownFact
@@ -519,3 +519,15 @@ def test_a_question_the_answerability_classifier_marks_gets_the_honest_line_befo
     parse = {**scored(("gary_haugen", 0.9)), "answerability": {"unanswerable": 0.1, "asks_missing_detail": False}}
     messages, _ = run(ActionAnswerFact(), tracker("ask_founder", "who founded IJM?", parse=parse))
     assert answered(messages, "gary_haugen")
+
+
+def test_a_short_question_read_as_yes_or_no_right_after_a_card_is_its_follow_up():
+    parse = with_topic_words(verdict(label("covid_work_continued"), lexical=0.1), online="violence_types")
+    messages, events = run(ActionNothingPending(), tracker("affirm", "online too?", parse=parse,
+                                                           **{CARD_SLOT: "violence_kinds"}))  # fmt: skip
+    assert answered(messages, "violence_kinds")
+    assert SlotSet(CARD_SLOT, "violence_kinds") in events
+    # a plain yes, or a question with nothing answered before it: nothing pending
+    for text, slots in (("yes", {CARD_SLOT: "violence_kinds"}), ("online too?", {})):
+        messages, events = run(ActionNothingPending(), tracker("affirm", text, parse=parse, **slots))
+        assert messages[0]["text"] == assistant_content().message("nothing_pending") and events == []
