@@ -75,7 +75,7 @@ def measure(model: Path | None, seconds: float, levels: list[int], checkout: Pat
         rasa_pid = _rasa_pid(rest_url)
         idle = rss_mb(rasa_pid)
         loads = []
-        cpu_ms: dict[int, float] = {}
+        cpu_ms: list[float] = []
         original = chat_load.SCRIPTS
         try:
             for name, scripts in (("scripted", original), ("fact questions", fact_scripts())):
@@ -85,12 +85,12 @@ def measure(model: Path | None, seconds: float, levels: list[int], checkout: Pat
                     cpu_before = cpu_seconds(rasa_pid)
                     result = asyncio.run(chat_load.run_load(rasa_url, "rest", level, seconds))
                     result.channel = f"REST, {name}"
-                    cpu_ms[id(result)] = (cpu_seconds(rasa_pid) - cpu_before) * 1000 / max(1, len(result.latencies))
+                    cpu_ms.append((cpu_seconds(rasa_pid) - cpu_before) * 1000 / max(1, len(result.latencies)))
                     loads.append(result)
         finally:
             chat_load.SCRIPTS = original
         name = model.name if model is not None else f"{checkout} (its code and model)"
-        return ModelFigures(name, ready, idle, rss_mb(rasa_pid), loads, [cpu_ms[id(load)] for load in loads])
+        return ModelFigures(name, ready, idle, rss_mb(rasa_pid), loads, cpu_ms)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -23,7 +23,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import joblib
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -34,6 +33,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.card_matcher import CardClassifier
+from bot.nlu.stored import read_stored, write_stored
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ANSWERABILITY_KEY = "answerability"
@@ -99,13 +99,7 @@ class AnswerabilityClassifier(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> AnswerabilityClassifier:
-        classifier = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                if (directory / CLASSIFIER_FILE).exists():
-                    classifier = joblib.load(directory / CLASSIFIER_FILE)
-        except (ValueError, FileNotFoundError):
-            pass
+        classifier = read_stored(model_storage, resource, CLASSIFIER_FILE)
         return cls({**cls.get_default_config(), **config}, model_storage, resource, classifier)
 
     def __init__(
@@ -143,9 +137,7 @@ class AnswerabilityClassifier(GraphComponent):
         if examples[UNANSWERABLE] and examples[ANSWERABLE]:
             self.classifier = CardClassifier(examples, float(self.config["classifier_c"]), class_weight="balanced")
         assert self.model_storage is not None and self.resource is not None
-        with self.model_storage.write_to(self.resource) as directory:
-            if self.classifier is not None:
-                joblib.dump(self.classifier, directory / CLASSIFIER_FILE)
+        write_stored(self.model_storage, self.resource, CLASSIFIER_FILE, self.classifier)
         return self.resource
 
     def probability(self, text: str) -> float:

@@ -36,7 +36,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -46,6 +45,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.card_matcher import CardClassifier
+from bot.nlu.stored import read_stored, write_stored
 
 INTENT_RANKING_KEY = "intent_ranking"
 # The parse-data key that says which tier fired: {"tier": "model" | "net" | "model+net", ...}.
@@ -128,13 +128,7 @@ class SafetyOverride(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SafetyOverride:
-        classifier = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                if (directory / CLASSIFIER_FILE).exists():
-                    classifier = joblib.load(directory / CLASSIFIER_FILE)
-        except (ValueError, FileNotFoundError):
-            pass
+        classifier = read_stored(model_storage, resource, CLASSIFIER_FILE)
         return cls(config, model_storage, resource, classifier)
 
     def __init__(
@@ -172,9 +166,7 @@ class SafetyOverride(GraphComponent):
                 (disclosures if message.get(INTENT) == self.intent else others).append(message.get(TEXT))
         self.classifier = SafetyClassifier(disclosures, others, self.classifier_c) if disclosures else None
         assert self.model_storage is not None and self.resource is not None
-        with self.model_storage.write_to(self.resource) as directory:
-            if self.classifier is not None:
-                joblib.dump(self.classifier, directory / CLASSIFIER_FILE)
+        write_stored(self.model_storage, self.resource, CLASSIFIER_FILE, self.classifier)
         return self.resource
 
     def net_matches(self, text: str) -> bool:

@@ -5,7 +5,6 @@ model, and a change to its questions file retrains it."""
 from __future__ import annotations
 
 import pytest
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -14,12 +13,12 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.answerability import ANSWERABILITY_KEY, AnswerabilityClassifier, questions_path, sorted_questions
 from tests.conftest import ROOT
+from tests.unit import nlu_pipeline
+from tests.unit.nlu_pipeline import trained_on_project_data
 
 
 def pipeline_entry() -> dict:
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    entry = next(c for c in config["pipeline"] if c["name"].endswith("AnswerabilityClassifier"))
-    return {**AnswerabilityClassifier.get_default_config(), **entry}
+    return {**AnswerabilityClassifier.get_default_config(), **nlu_pipeline.pipeline_entry("AnswerabilityClassifier")}
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +28,7 @@ def storage(tmp_path_factory) -> LocalModelStorage:
 
 @pytest.fixture(scope="module")
 def trained(storage) -> AnswerabilityClassifier:
-    context = ExecutionContext(GraphSchema({}), "test")
-    classifier = AnswerabilityClassifier.create(pipeline_entry(), storage, Resource("answerability"), context)
-    classifier.train(load_data(str(ROOT / "data" / "nlu")))
-    return classifier
+    return trained_on_project_data(AnswerabilityClassifier, pipeline_entry(), storage, "answerability")
 
 
 def verdict(classifier: AnswerabilityClassifier, text: str) -> dict:

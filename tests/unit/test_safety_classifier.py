@@ -5,20 +5,18 @@ in the model (saved at training, the same after loading)."""
 from __future__ import annotations
 
 import pytest
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.nlu.safety_override import SafetyOverride
-from tests.conftest import ROOT
+from tests.unit import nlu_pipeline
 from tests.unit.nlu_messages import parsed
+from tests.unit.nlu_pipeline import trained_on_project_data
 
 
 def pipeline_entry() -> dict:
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    return next(c for c in config["pipeline"] if c["name"].endswith("SafetyOverride"))
+    return nlu_pipeline.pipeline_entry("SafetyOverride")
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +26,7 @@ def storage(tmp_path_factory) -> LocalModelStorage:
 
 @pytest.fixture(scope="module")
 def trained(storage) -> SafetyOverride:
-    context = ExecutionContext(GraphSchema({}), "test")
-    override = SafetyOverride.create(pipeline_entry(), storage, Resource("safety_override"), context)
-    override.train(load_data(str(ROOT / "data" / "nlu")))
-    return override
+    return trained_on_project_data(SafetyOverride, pipeline_entry(), storage, "safety_override")
 
 
 # Disclosures worded so that the phrase net does not fire: only a model can catch them.
