@@ -1,5 +1,5 @@
-"""The custom-action answer check without its per-message meta-schema pass (bot/rasa_speedups.py) still accepts
-and refuses exactly what Rasa's own does, with Rasa's error."""
+"""The custom-action answer check without its per-message meta-schema pass (bot/rasa_speedups/action_answers.py)
+still accepts and refuses exactly what Rasa's own does, with Rasa's error."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 import bot.channels  # noqa: F401 (installs the speed-up, as the Rasa server does when it loads our channels)
 from bot import rasa_speedups
+from bot.rasa_speedups import action_answers
 
 VALID = [
     {},
@@ -49,7 +50,7 @@ def test_invalid_answers_get_rasas_own_error(action, result):
 
 def test_the_schema_is_checked_once_not_per_answer(action, monkeypatch):
     calls = []
-    validator_class = type(rasa_speedups._action_result_validator())
+    validator_class = type(action_answers._action_result_validator())
     monkeypatch.setattr(validator_class, "check_schema", classmethod(lambda cls, schema: calls.append(schema)))
     for result in VALID * 3:
         action._validate_action_result(result)
@@ -82,15 +83,15 @@ SAMPLES = (
 
 @pytest.mark.parametrize("result", SAMPLES)
 def test_the_item_by_item_check_gives_the_whole_schemas_verdict(result):
-    whole = rasa_speedups._action_result_validator().is_valid(result)
-    assert rasa_speedups.answer_is_valid(result) is whole
-    assert rasa_speedups.answer_is_valid(result) is whole  # the second time from the cache of items
+    whole = action_answers._action_result_validator().is_valid(result)
+    assert action_answers.answer_is_valid(result) is whole
+    assert action_answers.answer_is_valid(result) is whole  # the second time from the cache of items
 
 
 def test_each_distinct_item_is_checked_once(monkeypatch):
-    rasa_speedups._item_is_valid.cache_clear()
+    action_answers._item_is_valid.cache_clear()
     event = {"event": "slot", "name": "fact_topic", "value": "founder", "timestamp": None}
     for _ in range(5):
-        assert rasa_speedups.answer_is_valid({"events": [event, dict(reversed(list(event.items())))]})
-    info = rasa_speedups._item_is_valid.cache_info()
+        assert action_answers.answer_is_valid({"events": [event, dict(reversed(list(event.items())))]})
+    info = action_answers._item_is_valid.cache_info()
     assert (info.misses, info.hits) == (1, 9)
