@@ -22,17 +22,21 @@ def _kind_named(tracker: Tracker) -> str | None:
 
 
 class ActionFundraisingIdeas(Action):
-    """ "How can I fundraise?" → every kind with tips; "a birthday fundraiser" → that kind's tips only."""
+    """ "How can I fundraise?" → every kind with tips; "a birthday fundraiser" → that kind's tips only.
+    A follow-up to the ideas ("is there a guide?", "email?": any other intent, data/rules.yml) gets the guide,
+    the events team and the offer again, not the ideas a second time."""
 
     def name(self) -> str:
         return "action_fundraising_ideas"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        kind = _kind_named(tracker)
-        for reply in fundraising_replies(kind, Settings.from_env().public_url, tracker.sender_id):
+        follow_up = (tracker.latest_message.get("intent") or {}).get("name") != "fundraise"
+        kind = None if follow_up else _kind_named(tracker)
+        public_url = Settings.from_env().public_url
+        for reply in fundraising_replies(kind, public_url, tracker.sender_id, ideas=not follow_up):
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         # Remembered so that the lead form, if accepted, doesn't ask for the kind again.
-        return [SlotSet("lead_event_kind", kind)]
+        return [] if follow_up else [SlotSet("lead_event_kind", kind)]
 
 
 class ActionDeclineFundraiserHelp(Action):

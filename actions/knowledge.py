@@ -35,8 +35,11 @@ CONTEXT_WORDS = 10
 # ...and so does one that names, with "the", something the last answer spoke of ("when did the office open?" after
 # the Cambodia rescue, whose answer says an office opened; "who were the victims?" after the brick kiln).
 DEFINITE = re.compile(r"\bthe (\w{4,})", re.IGNORECASE)
-# ...and so does a very short question the NLU cannot place well on its own ("which country?", "who benefits?").
+# ...and so does a very short question the NLU cannot place well on its own ("which country?", "who benefits?"),
+# or one a little longer that has no word naming another topic ("a reduction of what exactly", "what was the original
+# goal?" after the first year's cases).
 ELLIPSIS_WORDS = 4
+ELLIPSIS_WORDS_IN_THREAD = 6
 WEAK_SCORE = 0.6
 # In the thread of the conversation, the card just answered keeps it (its answer has the asked fact's closest
 # siblings: "what year?" after the Phnom Penh rescue is 2003, not the 2015 study), unless the message itself names
@@ -71,7 +74,7 @@ SECOND_HALF_SHARE = 0.6
 SECOND_HALF_MIN = 0.25
 SECOND_HALF_RANKS = 4
 # "and the India one?", "what about 2003?": asked of the last card's topic (sibling_in_thread)
-SIBLING = re.compile(r"^\W*(and|what about|how about|same for)\b|\bone\W*$", re.IGNORECASE)
+SIBLING = re.compile(r"^\W*(and|what about|how about|same for|any)\b|\bone\W*$", re.IGNORECASE)
 SIBLING_WORDS = 7
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
@@ -185,19 +188,26 @@ def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
     verdict = card_verdict(tracker)
     if not verdict.get("ranking") or text.startswith("/"):  # a button's payload, not a question
         return False
-    if len(text.split()) > ELLIPSIS_WORDS or names_something(tracker):
+    words = len(text.split())
+    if words > ELLIPSIS_WORDS_IN_THREAD or names_something(tracker):
         return False
+    in_thread = last is not None and not names_other_topic(tracker, last)
+    if words > ELLIPSIS_WORDS:
+        return in_thread
     weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
-    return weak or (last is not None and not names_other_topic(tracker, last))
+    return weak or in_thread
 
 
-def names_other_topic(tracker: Tracker, last: Card) -> bool:
+def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> bool:
     """Whether the message has a word that names a topic other than the last card's (`topic_words`, from
-    bot/nlu/card_matcher.py); a verdict without that list (an older model, Rasa's stock config) counts as naming."""
+    bot/nlu/card_matcher.py) and that the last answer does not use itself: "what was the original goal?" after
+    "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission. A verdict
+    without that list (an older model, Rasa's stock config) counts as `unknown`."""
     named = card_verdict(tracker).get("topic_words")
     if not isinstance(named, dict):
-        return True
-    return any(topic != last.topic for topic in named.values())
+        return unknown
+    spoken_of = set(WORD.findall(last.answer.lower()))
+    return any(topic != last.topic and word not in spoken_of for word, topic in named.items())
 
 
 def question_words(text: str) -> set[str]:
@@ -211,6 +221,10 @@ def covered(stems: set[str], answer: str) -> int:
     return sum(any(word.startswith(stem) for word in words) for stem in stems)
 
 
+def entry_score(entry: dict[str, Any]) -> float:
+    return float(entry.get("score") or 0)
+
+
 def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
     own = set(content.topic_of(last).cards)
@@ -222,7 +236,7 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
         card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None
         if card is None:
             continue
-        score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
+        score = entry_score(entry) + (SAME_TOPIC if card.key in own else 0.0)
         score += STAY_ON_LAST if card == last else 0.0
         if card.key in own and card != last and covered(stems, card.answer) > last_covers:
             score += COVERS_MORE
@@ -234,9 +248,14 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
 def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) -> Card | None:
     """For a short question that points back, or a very short one the NLU cannot place: the card in the thread.
     `definite`: "the <something the last answer spoke of>" points back too (used where the NLU took the question for
-    one the article can't answer: "when did the office open?" after the Cambodia rescue)."""
+    one the article can't answer: "when did the office open?" after the Cambodia rescue). A pronoun does not hold the
+    thread when the question has a word of another topic: "how many cases did he plan on?" after the pattern Gary
+    Haugen noticed asks for the founding's five cases."""
     last = content.card(tracker.get_slot(CARD_SLOT))
-    if last is None or not (is_anaphoric(tracker, last if definite else None) or is_elliptical(tracker, last)):
+    if last is None:
+        return None
+    points_back = is_anaphoric(tracker, last if definite else None) and not names_other_topic(tracker, last, False)
+    if not (points_back or is_elliptical(tracker, last)):
         return None
     return card_in_thread(content, tracker, last)
 
@@ -275,9 +294,9 @@ def is_short_question_in_thread(tracker: Tracker, last: Card, question_mark: boo
 
 
 def sibling_in_thread(content: Facts, tracker: Tracker) -> Card | None:
-    """ "and the India one?" after "when did the Philippines office open?": a short "and …?" / "what about …?" that
-    names a place, year or event is asked of the last card's topic when one of its cards speaks of that (the
-    2000 offices card names India); otherwise (no such card: "and in India?" after the kinds of violence) it is a
+    """ "and the India one?" after "when did the Philippines office open?": a short "and …?" / "what about …?" /
+    "any …?" that names a place, year or event is asked of the last card's topic when one of its cards speaks of that
+    (the 2000 offices card names India); otherwise (no such card: "and in India?" after the kinds of violence) it is a
     question of its own."""
     last = content.card(tracker.get_slot(CARD_SLOT))
     text = tracker.latest_message.get("text") or ""

@@ -39,10 +39,14 @@ TUNING_MORE = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_more.yml"
 TUNING_DIALOGUES = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_dialogues.yml"
 # A third tuning file, by a fifth writer (2026-12-07): questions, questions the article can't answer, follow-ups.
 TUNING_ROUND3 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round3.yml"
+# Follow-up conversations (two and three turns, and after the supporter journeys), by a sixth writer (2026-12-07).
+TUNING_ROUND4 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round4.yml"
 UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen.yml"
 # A second unseen file, by a third writer who saw only the article (2026-12-06): scored, never read while tuning.
 UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
-HIDDEN = (UNSEEN, UNSEEN_FRESH)
+# Follow-up conversations by a seventh writer who saw only the article (2026-12-07): scored, never read.
+UNSEEN_FOLLOWUPS = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen.yml"
+HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS)
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -251,8 +255,8 @@ def run_reply_evaluation(
     write reports/reply-evaluation.md (the tuning files' failures in it) and each unseen file's failures to
     var/reply-evaluation-<file>-failures.md (not to be read while tuning); return the goals missed."""
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
-             ("third tuning file", TUNING_ROUND3), ("unseen file", UNSEEN),
-             ("fresh unseen file", UNSEEN_FRESH))  # fmt: skip
+             ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4), ("unseen file", UNSEEN),
+             ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)

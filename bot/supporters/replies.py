@@ -26,16 +26,22 @@ def _offer(messages, yes: str = "/affirm", no: str = "/deny") -> Reply:
     )
 
 
-def fundraising_replies(kind: str | None, public_url: str, conversation_id: str, offer: bool = True) -> list[Reply]:
-    """Ideas for every kind of fundraiser, or the tips for the one the visitor named; the guide; events@."""
+def fundraising_replies(
+    kind: str | None, public_url: str, conversation_id: str, offer: bool = True, ideas: bool = True
+) -> list[Reply]:
+    """Ideas for every kind of fundraiser, or the tips for the one the visitor named; the guide; events@.
+    `ideas=False`: a follow-up to the ideas already shown: the kinds in a line, the guide, events@ and the offer."""
     content = fundraising_content()
     message = content.message
     chosen = content.kinds.get(kind) if kind else None
-    if chosen:
+    if not ideas:
+        kinds = ", ".join(k.title for k in content.kinds.values())
+        replies = [Reply(message("follow_up", headline=content.headline, kinds=kinds))]
+    elif chosen:
         replies = [Reply(message("one_kind", title=chosen.title) + "\n" + "\n".join(f"- {t}" for t in chosen.tips))]
     else:
-        ideas = "\n\n".join(f"{k.title}:\n" + "\n".join(f"- {t}" for t in k.tips) for k in content.kinds.values())
-        replies = [Reply(message("intro", headline=content.headline) + "\n\n" + ideas)]
+        every = "\n\n".join(f"{k.title}:\n" + "\n".join(f"- {t}" for t in k.tips) for k in content.kinds.values())
+        replies = [Reply(message("intro", headline=content.headline) + "\n\n" + every)]
     events = contacts().get("events")
     guide = tracked_url(public_url, "fundraising_guide", conversation_id)
     replies.append(Reply(message("resources", guide=guide, name=events.name, email=events.email or events.details())))

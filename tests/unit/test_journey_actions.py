@@ -262,6 +262,17 @@ def test_birthday_fundraiser_gets_only_the_birthday_tips():
     assert slot_events(events) == {"lead_event_kind": "birthday"}
 
 
+def test_a_follow_up_to_the_ideas_gets_the_guide_the_events_team_and_the_offer_not_the_ideas_again():
+    texts, events = run(ActionFundraisingIdeas(), tracker("is there a guide or something", "nlu_fallback"))
+    assert len(texts) == 3
+    content = fundraising_content()
+    assert content.headline in texts[0] and all(kind.title in texts[0] for kind in content.kinds.values())
+    assert "25 Tips for the Novice Fundraiser" in texts[1] and "events@ijm.ca" in texts[1]
+    assert texts[2] == content.message("offer")
+    assert not any(kind.tips[0] in text for kind in content.kinds.values() for text in texts)
+    assert events == []  # the kind named with the ideas is kept for the lead form
+
+
 def test_how_can_i_fundraise_gets_every_kind():
     texts, events = run(ActionFundraisingIdeas(), tracker("how can I fundraise", "fundraise"))
     for kind in fundraising_content().kinds.values():
