@@ -31,7 +31,9 @@ def _action_result_validator() -> Validator:
     return cls(schema)
 
 
-ITEM_CACHE_SIZE = 4096
+# Items that repeat (a card's slot events, the forms' slots) stay near the recent end; many others are seen once (a
+# reply's tracked link carries its conversation's id), so a small cache keeps the hits and bounds the memory.
+ITEM_CACHE_SIZE = 512
 
 
 @functools.cache

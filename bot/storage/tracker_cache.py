@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 from rasa.shared.core.trackers import DialogueStateTracker
 
-# Conversations kept: a few dozen at once on this machine; each holds its parse data (~2 KB a message).
-DEFAULT_SIZE = 64
+# Conversations kept: each holds its events and their parse data, and the Rasa server must stay under 800 MB
+# (issue #15): 64 took it from 801 to 805 MB after the benchmark's load (bench/models.py). A conversation not kept
+# is read Rasa's way, no slower than without the cache.
+DEFAULT_SIZE = 32
 
 
 @dataclass(frozen=True)
