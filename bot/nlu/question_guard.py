@@ -20,10 +20,13 @@ from rasa.shared.nlu.training_data.message import Message
 
 INTENT_RANKING_KEY = "intent_ranking"
 FALLBACK_INTENT = "nlu_fallback"
-# A question about something: a question word first, not addressed to the assistant or about the asker's own doing
-# ("do you stop?", "how do I stop this?", "can you stop?" stay commands).
+# A question about something: a question word first (after a joining word or a preposition: "and when did it stop?",
+# "by how much did it drop?"), not addressed to the assistant or about the asker's own doing ("do you stop?",
+# "how do I stop this?", "can you stop?" stay commands).
 QUESTION = re.compile(
-    r"^(who|whom|whose|what|when|where|why|which|did|does|was|were|is|are|has|have|had)\b(?! (you|u|we|i)\b)"
+    r"^(?:(?:and|so|but|ok|okay|by|in|for|to|from|since|at|of|with|about)\s+)?"
+    r"(who|whom|whose|what|when|where|why|which|did|does|was|were|is|are|has|have|had|how (?:much|many|long|far|old))"
+    r"\b(?! (you|u|we|i)\b)"
 )
 MIN_WORDS = 3
 

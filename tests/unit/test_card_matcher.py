@@ -292,3 +292,20 @@ def test_words_that_name_one_topic_are_reported_and_words_every_topic_uses_are_n
     assert matcher(examples).words_naming_topics("who benefits?") == {}
     # a topic's title word counts when its questions use it most ("founder": "The founder, Gary Haugen")
     assert matcher(examples).words_naming_topics("founder?") == {"founder": "founder"}
+
+
+def test_the_classifiers_coefficients_are_kept_in_single_precision_even_from_an_older_model(tmp_path):
+    """Half the memory (the Rasa server's 800 MB goal); a model pickled with doubles is loaded as singles."""
+    import joblib
+    import numpy as np
+    import pytest
+
+    from bot.nlu.card_matcher import CardClassifier
+
+    classifier = CardClassifier(EXAMPLES, 20.0)
+    assert classifier.model.coef_.dtype == np.float32
+    classifier.model.coef_ = classifier.model.coef_.astype(np.float64)  # as models trained before 2026-12-07
+    joblib.dump(classifier, tmp_path / "old.pkl")
+    loaded = joblib.load(tmp_path / "old.pkl")
+    assert loaded.model.coef_.dtype == np.float32
+    assert loaded.probabilities("who started IJM?") == pytest.approx(classifier.probabilities("who started IJM?"))

@@ -11,7 +11,8 @@ from tests.unit.nlu_messages import parsed
 @pytest.mark.parametrize(
     "text",
     ["did IJM's work stop during the pandemic?", "Who carried out the study that showed the 73% drop?",
-     "was the trafficking stopped in Cambodia", "Why did the numbers drop so much?"],
+     "was the trafficking stopped in Cambodia", "Why did the numbers drop so much?", "by how much did it drop?",
+     "and when did the work stop?"],
 )  # fmt: skip
 def test_a_question_read_as_stop_falls_back_with_diets_other_guesses_next(text):
     message = parsed(text, [("stop", 0.8), ("ask_covid", 0.12), ("nlu_fallback", 0.05)])
@@ -22,7 +23,7 @@ def test_a_question_read_as_stop_falls_back_with_diets_other_guesses_next(text):
 
 @pytest.mark.parametrize(
     "text", ["stop", "please stop", "stop asking me questions", "can you stop", "do you stop?", "how do I stop this?",
-             "stop it now"],
+             "stop it now", "ok stop", "and stop the form"],
 )  # fmt: skip
 def test_a_command_stays_a_command(text):
     message = parsed(text, [("stop", 0.9), ("deny", 0.05)])
