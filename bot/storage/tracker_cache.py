@@ -4,8 +4,8 @@ database before each use.
 Stock Rasa reads a conversation's events from the database on every message, parses each from JSON and replays
 them into a new tracker: work that grows with the conversation (issue #20). The tracker store keeps the tracker
 object it last saved for each recent conversation, with what the database held for it then: its oldest and newest
-event rows' ids. Before handing a kept tracker out, it asks the database for those two (one query on the indexed
-sender id); any change (erasure, retention, another instance's write, a save that failed
+event rows' ids and its latest event time. Before handing a kept tracker out, it asks the database for those (one
+query on the indexed sender id); any change (erasure, retention, another instance's write, a save that failed
 half way) means the tracker is read again Rasa's way. A tracker is also dropped when its own event count has
 changed since it was kept (a message handled but not saved), and all of them when the model's domain changes.
 
@@ -28,12 +28,14 @@ DEFAULT_SIZE = 32
 
 @dataclass(frozen=True)
 class StoredState:
-    """What the database holds for one conversation: its oldest and newest event rows' ids (None: no rows).
-    Rows are only ever added after the newest (ids grow) or deleted from the oldest (retention) or all (erasure),
-    so these two change whenever the conversation's rows do."""
+    """What the database holds for one conversation: its oldest and newest event rows' ids (None: no rows), and its
+    latest event time. Rows are only ever added after the newest (ids grow) or deleted from the oldest (retention) or
+    all (erasure), so the ids change whenever the rows do; the time catches events moved in time in place (as a test
+    does to make a session expire: Rasa measures the session from the events' times)."""
 
     first_id: int | None
     newest_id: int | None
+    latest_time: float | None = None
 
 
 @dataclass

@@ -71,14 +71,16 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.cache.clear()
 
     def stored_state(self, sender_id: str) -> StoredState:
-        """The conversation's oldest and newest event row ids: one query on the indexed sender id."""
+        """The conversation's oldest and newest event row ids and latest event time: one query on the indexed
+        sender id."""
+        event = self.SQLEvent
         with self.session_scope() as session:
-            first, newest = (
-                session.query(sa.func.min(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
-                .filter(self.SQLEvent.sender_id == sender_id)
+            first, newest, latest = (
+                session.query(sa.func.min(event.id), sa.func.max(event.id), sa.func.max(event.timestamp))
+                .filter(event.sender_id == sender_id)
                 .one()
             )
-        return StoredState(first, newest)
+        return StoredState(first, newest, latest)
 
     def rows_after(self, sender_id: str, row_id: int | None) -> int:
         """How many of the conversation's event rows are newer than `row_id`."""

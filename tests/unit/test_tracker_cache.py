@@ -197,3 +197,12 @@ def test_a_conversation_erased_while_a_message_is_handled_is_not_kept_with_the_e
         "slot",
         "action",
     ]
+
+
+def test_events_moved_in_time_in_place_are_seen(store):
+    """A test makes a session expire by moving the stored events into the past: Rasa measures from their times."""
+    saved = a_conversation(store, "v11")
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE events SET timestamp = timestamp - 7200 WHERE sender_id = 'v11'"))
+    read = run(store.retrieve("v11"))
+    assert read is not saved
