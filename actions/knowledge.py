@@ -221,10 +221,6 @@ def covered(stems: set[str], answer: str) -> int:
     return sum(any(word.startswith(stem) for word in words) for stem in stems)
 
 
-def entry_score(entry: dict[str, Any]) -> float:
-    return float(entry.get("score") or 0)
-
-
 def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
     own = set(content.topic_of(last).cards)
@@ -236,7 +232,7 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
         card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None
         if card is None:
             continue
-        score = entry_score(entry) + (SAME_TOPIC if card.key in own else 0.0)
+        score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
         score += STAY_ON_LAST if card == last else 0.0
         if card.key in own and card != last and covered(stems, card.answer) > last_covers:
             score += COVERS_MORE

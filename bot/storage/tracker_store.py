@@ -70,32 +70,25 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self._domain = domain or Domain.empty()
         self.cache.clear()
 
-    def stored_state(self, sender_id: str) -> StoredState:
-        """The conversation's oldest and newest event row ids and latest event time: one query on the indexed
-        sender id."""
+    def stored_state(self, sender_id: str, newer_than: int | None = None) -> tuple[StoredState, int]:
+        """The conversation's oldest and newest event row ids and latest event time, and how many of its rows are
+        newer than row `newer_than` (all of them for None): one query on the indexed sender id."""
         event = self.SQLEvent
+        newer = sa.func.count(event.id if newer_than is None else sa.case((event.id > newer_than, 1)))
         with self.session_scope() as session:
-            first, newest, latest = (
-                session.query(sa.func.min(event.id), sa.func.max(event.id), sa.func.max(event.timestamp))
+            first, newest, latest, rows = (
+                session.query(sa.func.min(event.id), sa.func.max(event.id), sa.func.max(event.timestamp), newer)
                 .filter(event.sender_id == sender_id)
                 .one()
             )
-        return StoredState(first, newest, latest)
-
-    def rows_after(self, sender_id: str, row_id: int | None) -> int:
-        """How many of the conversation's event rows are newer than `row_id`."""
-        with self.session_scope() as session:
-            query = session.query(sa.func.count(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id)
-            if row_id is not None:
-                query = query.filter(self.SQLEvent.id > row_id)
-            return int(query.scalar() or 0)
+        return StoredState(first, newest, latest), int(rows or 0)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:
             if not self.cache.size:
                 tracker = await super().retrieve(sender_id)
             else:
-                stored = self.stored_state(sender_id)
+                stored, _ = self.stored_state(sender_id)
                 kept = self.cache.get(sender_id, stored)
                 if kept is not None:
                     return kept
@@ -123,8 +116,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         try:
             await super().save(tracker)
             if checked:
-                after = self.stored_state(sender_id)
-                written = self.rows_after(sender_id, when_read.newest_id)
+                after, written = self.stored_state(sender_id, when_read.newest_id)
         except Exception as error:
             raise _unavailable("store", sender_id, error) from error
         setattr(tracker, STORED_EVENTS, len(tracker.events))

@@ -533,46 +533,44 @@ def test_a_short_question_read_as_yes_or_no_right_after_a_card_is_its_follow_up(
         assert messages[0]["text"] == assistant_content().message("nothing_pending") and events == []
 
 
+def answer_after(last: str, intent: str, text: str, parse: dict, entities: list[dict] | None = None) -> list[dict]:
+    """The fact action's messages for `text` asked right after the card `last`."""
+    messages, _ = run(ActionAnswerFact(), tracker(intent, text, entities, parse=parse, **{CARD_SLOT: last}))
+    return messages
+
+
 def test_a_question_of_five_or_six_words_naming_no_other_topic_stays_in_the_thread():
     # "a reduction of what exactly" after the 73% drop: the NLU's best guess is the Gates project's goal
     parse = with_topic_words(scored(("gates_goal_20", 0.38), ("cambodia_73_percent", 0.36)))
-    state = tracker("ask_event", "a reduction of what exactly", parse=parse, **{CARD_SLOT: "cambodia_73_percent"})
-    messages, _ = run(ActionAnswerFact(), state)
+    messages = answer_after("cambodia_73_percent", "ask_event", "a reduction of what exactly", parse)
     assert answered(messages, "cambodia_73_percent")
     # ...but seven words are a question of their own
-    state = tracker("ask_event", "what was the goal of the project", parse=parse, **{CARD_SLOT: "cambodia_73_percent"})
-    messages, _ = run(ActionAnswerFact(), state)
+    messages = answer_after("cambodia_73_percent", "ask_event", "what was the goal of the project", parse)
     assert answered(messages, "gates_goal_20")
 
 
 def test_a_word_of_another_topic_that_the_last_answer_uses_itself_keeps_the_thread():
     # "what was the original goal?" after the first year's 20 cases, whose answer speaks of the starting goal
     parse = with_topic_words(scored(("mission_statement", 0.74), ("five_cases", 0.38)), goal="mission")
-    state = tracker("ask_mission", "What was the original goal?", parse=parse, **{CARD_SLOT: "twenty_cases"})
-    messages, _ = run(ActionAnswerFact(), state)
+    messages = answer_after("twenty_cases", "ask_mission", "What was the original goal?", parse)
     assert facts().card(events_card(messages)).topic == facts().card("twenty_cases").topic
     # the same word after an answer that does not use it names the mission
-    state = tracker("ask_mission", "What was the original goal?", parse=parse, **{CARD_SLOT: "brick_kiln"})
-    messages, _ = run(ActionAnswerFact(), state)
+    messages = answer_after("brick_kiln", "ask_mission", "What was the original goal?", parse)
     assert answered(messages, "mission_statement")
 
 
 def test_any_in_a_place_is_asked_of_the_last_cards_topic_when_one_of_its_cards_names_it():
     parse = verdict(label("india_2020"))
-    state = tracker("ask_event", "any in india?", [entity("place", "India")], parse=parse,
-                    **{CARD_SLOT: "chennai_kenya"})  # fmt: skip
-    messages, _ = run(ActionAnswerFact(), state)
+    messages = answer_after("chennai_kenya", "ask_event", "any in india?", parse, [entity("place", "India")])
     assert answered(messages, "chennai_kenya")
 
 
 def test_a_pronoun_does_not_hold_the_thread_when_the_question_names_another_topic():
     # "how many cases did he plan on?" after the pattern Gary Haugen noticed: the founding's five cases
     parse = with_topic_words(scored(("five_cases", 0.86), ("twenty_cases", 0.44)), cases="founding")
-    state = tracker("ask_founding", "how many cases did he plan on", parse=parse, **{CARD_SLOT: "disturbing_pattern"})
-    messages, _ = run(ActionAnswerFact(), state)
+    messages = answer_after("disturbing_pattern", "ask_founding", "how many cases did he plan on", parse)
     assert answered(messages, "five_cases")
     # with no word of another topic, "he" points back
     parse = with_topic_words(scored(("five_cases", 0.86), ("twenty_cases", 0.44)))
-    state = tracker("ask_founding", "what did he notice then", parse=parse, **{CARD_SLOT: "disturbing_pattern"})
-    messages, _ = run(ActionAnswerFact(), state)
+    messages = answer_after("disturbing_pattern", "ask_founding", "what did he notice then", parse)
     assert answered(messages, "disturbing_pattern")

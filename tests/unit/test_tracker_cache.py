@@ -206,3 +206,16 @@ def test_events_moved_in_time_in_place_are_seen(store):
         connection.execute(sa.text("UPDATE events SET timestamp = timestamp - 7200 WHERE sender_id = 'v11'"))
     read = run(store.retrieve("v11"))
     assert read is not saved
+
+
+def test_a_write_by_another_instance_while_a_message_is_handled_is_not_hidden(store, other):
+    a_conversation(store, "v12")
+    read = run(store.retrieve("v12"))
+    elsewhere = run(other.retrieve("v12"))
+    elsewhere.update(UserUttered("written elsewhere meanwhile", {"name": "greet", "confidence": 1.0}))
+    run(other.save(elsewhere))
+    for event in turn("here", "b"):
+        read.update(event)
+    run(store.save(read))
+    texts = [e.text for e in run(store.retrieve("v12")).events if isinstance(e, UserUttered)]
+    assert "written elsewhere meanwhile" in texts
