@@ -41,12 +41,16 @@ TUNING_DIALOGUES = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_dialogues.yml"
 TUNING_ROUND3 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round3.yml"
 # Follow-up conversations (two and three turns, and after the supporter journeys), by a sixth writer (2026-12-07).
 TUNING_ROUND4 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round4.yml"
+# Follow-up conversations by an eighth writer (2026-12-07, fifth session), read while tuning.
+TUNING_ROUND5 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round5.yml"
 UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen.yml"
 # A second unseen file, by a third writer who saw only the article (2026-12-06): scored, never read while tuning.
 UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
 # Follow-up conversations by a seventh writer who saw only the article (2026-12-07): scored, never read.
 UNSEEN_FOLLOWUPS = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen.yml"
-HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS)
+# Follow-up conversations by a ninth writer who saw only the article (2026-12-07, fifth session): scored, never read.
+UNSEEN_FOLLOWUPS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_second.yml"
+HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND)
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -244,12 +248,15 @@ class ReplyGoals:
     unseen: tuple[float, float, float] = (0.94, 0.88, 0.80)
     fresh: tuple[float, float, float] = (0.96, 0.86, 0.75)
     unseen_followups: tuple[float, float, float] = (0.95, 0.84, 0.85)
+    round5: tuple[float, float, float] = (0.95, 0.88, 0.85)
+    unseen_followups_second: tuple[float, float, float] = (0.95, 0.84, 0.85)
 
     def floors(self, path: Path) -> tuple[float, float, float]:
         """Fact questions, follow-ups and questions the article does not answer."""
         by_file = {UNSEEN_FRESH: self.fresh, UNSEEN: self.unseen, TUNING_MORE: self.more,
                    TUNING_DIALOGUES: self.dialogues, TUNING_ROUND3: self.round3, TUNING_ROUND4: self.round4,
-                   UNSEEN_FOLLOWUPS: self.unseen_followups}  # fmt: skip
+                   UNSEEN_FOLLOWUPS: self.unseen_followups, TUNING_ROUND5: self.round5,
+                   UNSEEN_FOLLOWUPS_SECOND: self.unseen_followups_second}  # fmt: skip
         return by_file.get(path, self.tuning)
 
 
@@ -260,8 +267,10 @@ def run_reply_evaluation(
     write reports/reply-evaluation.md (the tuning files' failures in it) and each unseen file's failures to
     var/reply-evaluation-<file>-failures.md (not to be read while tuning); return the goals missed."""
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
-             ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4), ("unseen file", UNSEEN),
-             ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS))  # fmt: skip
+             ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
+             ("fifth tuning file", TUNING_ROUND5), ("unseen file", UNSEEN), ("fresh unseen file", UNSEEN_FRESH),
+             ("unseen follow-ups", UNSEEN_FOLLOWUPS),
+             ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)

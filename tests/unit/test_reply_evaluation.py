@@ -130,7 +130,7 @@ def test_the_unseen_files_failures_stay_out_of_the_report(monkeypatch, tmp_path)
     import contextlib
 
     import bot.reply_evaluation as evaluation
-    from bot.reply_evaluation import UNSEEN, UNSEEN_FOLLOWUPS, UNSEEN_FRESH, FileScore, Outcome, run_reply_evaluation
+    from bot.reply_evaluation import HIDDEN, FileScore, Outcome, run_reply_evaluation
 
     @contextlib.contextmanager
     def fake_assistant(log_dir, model=None):
@@ -145,7 +145,8 @@ def test_the_unseen_files_failures_stay_out_of_the_report(monkeypatch, tmp_path)
     monkeypatch.setattr(evaluation, "PROJECT_ROOT", tmp_path)
     problems = run_reply_evaluation(tmp_path, check=True)
     report = (tmp_path / "reply-evaluation.md").read_text()
-    for hidden in (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS):
+    assert len(HIDDEN) == 4
+    for hidden in HIDDEN:
         assert f"secret {hidden.stem}" not in report
         assert f"secret {hidden.stem}" in (tmp_path / "var" / f"reply-evaluation-{hidden.stem}-failures.md").read_text()
     assert "secret facts_tuning" in report
