@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.journey_thread import continue_journey
 from actions.knowledge import (
     CARD_SLOT,
     answer_card,
@@ -51,7 +52,8 @@ class ActionListCapabilities(TopicMenuAction):
 
 
 class ContextFirst(TopicMenuAction, ABC):
-    """A short message right after a fact card may be a follow-up the NLU could not place ("and the result?"):
+    """A short message right after a journey's answer is about that journey (actions/journey_thread.py).
+    A short message right after a fact card may be a follow-up the NLU could not place ("and the result?"):
     answered from that card's topic when its words match one of its cards; otherwise the honest menu.
     `pronouns`: a short message that points back with a pronoun ("did IJM have a role in it?") is a follow-up too;
     not for an out-of-scope one ("is it cold there?" after the Cambodia rescue is not about Cambodia's history)."""
@@ -59,6 +61,8 @@ class ContextFirst(TopicMenuAction, ABC):
     pronouns = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if (journey := continue_journey(tracker)) is not None:
+            return journey
         content = facts()
         card = fallback_follow_up(content, tracker, pronouns=self.pronouns)
         if card is not None:

@@ -21,6 +21,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.journey_thread import continue_journey
 from bot.content.facts import Card, Facts, Topic, facts
 from bot.content.safety import safety_content
 
@@ -50,6 +51,13 @@ SAME_TOPIC = 0.3
 # ...but a card of its topic whose answer has more of the question's own words than the last card's moves ahead ("and
 # when did they open an office there?" after the 37 girls: the office card says "opened an office").
 COVERS_MORE = 1.0
+# ...and so does the NLU's sure first card of another topic when it has more of them: the pronoun asks for a place or
+# a person of the last answer, not for the same card ("when did IJM open an office there?" after "60 Minutes" showed
+# the work in India: the offices of 2000, India among them; "who founded it that year?" after 1997).
+# Only a pronoun for a place, a time or a person does that: "it" and "that" stand for the last answer's subject
+# ("when did it start?" after the Gates project is the project's year, whatever the NLU makes of "start").
+LEAVE_THREAD_SCORE = 0.75
+POINTS_TO_AN_ATTRIBUTE = re.compile(r"\b(there|then|that (year|time)|he|him|his|she|her)\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z]{3,}")
 FUNCTION_WORDS = frozenset(
     re.findall(
@@ -164,20 +172,35 @@ def asks_missing_detail(tracker: Tracker) -> bool:
     return isinstance(verdict, dict) and bool(verdict.get("asks_missing_detail"))
 
 
-def is_anaphoric(tracker: Tracker, last: Card | None = None) -> bool:
-    """A short question naming no place, year or event that points back: a pronoun, or "the <something the last
-    answer spoke of>"."""
+def is_anaphoric(tracker: Tracker, last: Card | None = None, definite: bool = False) -> bool:
+    """A short question naming no new place, year or event that points back: a pronoun, or (`definite`) "the
+    <something the last answer spoke of>"."""
     text = tracker.latest_message.get("text") or ""
-    if names_something(tracker) or len(text.split()) > CONTEXT_WORDS:
+    if names_something(tracker, last) or len(text.split()) > CONTEXT_WORDS:
         return False
     if ANAPHORA.search(text):
         return True
-    spoken_of = set(re.findall(r"\w+", last.answer.lower())) if last is not None else set()
+    spoken_of = set(re.findall(r"\w+", last.answer.lower())) if last is not None and definite else set()
     return any(word.lower() in spoken_of for word in DEFINITE.findall(text))
 
 
-def names_something(tracker: Tracker) -> bool:
-    return any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event"))
+def names_something(tracker: Tracker, last: Card | None = None) -> bool:
+    """Whether the message names a place, year or event; after `last`, one that card does not already speak of
+    ("which city in India?" after the offices of 2000 asks within them; "where was the brothel?" after the 2003
+    rescue)."""
+    return any(
+        value and (last is None or not speaks_of(last, name, str(value)))
+        for name in ("place", "year", "event")
+        for value in tracker.get_latest_entity_values(name)
+    )
+
+
+def speaks_of(card: Card, entity: str, value: str) -> bool:
+    """The card names the entity's value: in its answer, or among its own or its topic's places, years or events."""
+    field = {"place": "places", "year": "years", "event": "events"}[entity]
+    wanted = value.strip().casefold()
+    listed = getattr(card, field) + getattr(facts().topic_of(card), field)
+    return wanted in card.answer.casefold() or any(str(item).casefold() == wanted for item in listed)
 
 
 def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
@@ -189,7 +212,7 @@ def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
     if not verdict.get("ranking") or text.startswith("/"):  # a button's payload, not a question
         return False
     words = len(text.split())
-    if words > ELLIPSIS_WORDS_IN_THREAD or names_something(tracker):
+    if words > ELLIPSIS_WORDS_IN_THREAD or names_something(tracker, last):
         return False
     in_thread = last is not None and not names_other_topic(tracker, last)
     if words > ELLIPSIS_WORDS:
@@ -227,15 +250,20 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     stems = question_words(tracker.latest_message.get("text") or "")
     last_covers = covered(stems, last.answer)
     best, best_score = last, STAY_ON_LAST + SAME_TOPIC
-    ranking = card_verdict(tracker).get("ranking") or []
+    verdict = card_verdict(tracker)
+    ranking = verdict.get("ranking") or []
+    unsure = bool(verdict.get("unsure", True))
+    first = next(iter(ranked_cards(content, tracker)), None)
+    attribute = POINTS_TO_AN_ATTRIBUTE.search(tracker.latest_message.get("text") or "") is not None
     for entry in ranking:
         card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None
         if card is None:
             continue
         score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
         score += STAY_ON_LAST if card == last else 0.0
-        if card.key in own and card != last and covered(stems, card.answer) > last_covers:
-            score += COVERS_MORE
+        if card != last and covered(stems, card.answer) > last_covers:
+            leaves = attribute and card is first and not unsure and float(entry.get("score") or 0) >= LEAVE_THREAD_SCORE
+            score += COVERS_MORE if card.key in own else (STAY_ON_LAST + SAME_TOPIC if leaves else 0.0)
         if score > best_score:
             best, best_score = card, score
     return best
@@ -250,7 +278,7 @@ def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) ->
     last = content.card(tracker.get_slot(CARD_SLOT))
     if last is None:
         return None
-    points_back = is_anaphoric(tracker, last if definite else None) and not names_other_topic(tracker, last, False)
+    points_back = is_anaphoric(tracker, last, definite) and not names_other_topic(tracker, last, False)
     if not (points_back or is_elliptical(tracker, last)):
         return None
     return card_in_thread(content, tracker, last)
@@ -263,7 +291,7 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
     text = tracker.latest_message.get("text") or ""
     if last is None or len(text.split()) > FALLBACK_CONTEXT_WORDS:
         return None
-    if pronouns and ANAPHORA.search(text) and not names_something(tracker):
+    if pronouns and ANAPHORA.search(text) and not names_something(tracker, last):
         return card_in_thread(content, tracker, last)
     if pronouns and is_short_question_in_thread(tracker, last):
         return card_in_thread(content, tracker, last)
@@ -284,7 +312,7 @@ def is_short_question_in_thread(tracker: Tracker, last: Card, question_mark: boo
     return (
         len(text.split()) <= FALLBACK_CONTEXT_WORDS
         and asks
-        and not names_something(tracker)
+        and not names_something(tracker, last)
         and not names_other_topic(tracker, last)
     )
 
@@ -341,6 +369,10 @@ class ActionAnswerFact(Action):
         named = content.card(next(iter(tracker.get_latest_entity_values("card")), None))
         if named is not None:
             return answer_card(dispatcher, tracker, content, named)
+        verdict = card_verdict(tracker)
+        weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
+        if weak and (journey := continue_journey(tracker)) is not None:
+            return journey  # "never done one before, any help?" after the fundraiser ideas
         if (sibling := sibling_in_thread(content, tracker)) is not None:
             return answer_card(dispatcher, tracker, content, sibling, asked=True, in_thread=True)
         if intent == FOLLOW_UP_INTENT:
@@ -351,7 +383,6 @@ class ActionAnswerFact(Action):
             return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True)
 
         ranked = ranked_cards(content, tracker)
-        verdict = card_verdict(tracker)
         # A year no card has ("what happened in 1999?"): say so, unless the question is clearly about one card
         # and only its year is wrong ("was the DR bill passed in 2012?": the answer says 2021).
         years = list(tracker.get_latest_entity_values("year"))

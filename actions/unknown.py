@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.journey_thread import continue_journey
 from actions.knowledge import answer_card, card_in_context
 from bot.content.contacts import contacts
 from bot.content.facts import facts
@@ -23,6 +24,8 @@ class ActionAnswerUnknownFact(Action):
         return "action_answer_unknown_fact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if (journey := continue_journey(tracker)) is not None:
+            return journey  # "who do I email about it?" after the fundraiser ideas
         knowledge = facts()
         in_context = card_in_context(knowledge, tracker, definite=True)
         if in_context is not None:

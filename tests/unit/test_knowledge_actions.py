@@ -574,3 +574,35 @@ def test_a_pronoun_does_not_hold_the_thread_when_the_question_names_another_topi
     parse = with_topic_words(scored(("five_cases", 0.86), ("twenty_cases", 0.44)))
     messages = answer_after("disturbing_pattern", "ask_founding", "what did he notice then", parse)
     assert answered(messages, "disturbing_pattern")
+
+
+def test_a_pronoun_for_a_place_leaves_the_thread_for_the_nlus_sure_card_that_has_the_questions_words():
+    # "when did ijm open an office there" after "60 Minutes" showed the work in India: the offices of 2000
+    parse = scored(("offices_2000", 0.85), ("chennai_kenya", 0.4), ("sixty_minutes", 0.1))
+    messages = answer_after("sixty_minutes", "ask_field_offices", "when did ijm open an office there", parse)
+    assert answered(messages, "offices_2000")
+    # ...but "it" stands for the last answer's subject: "when did it start?" after the Gates project is its year,
+    # though the founding's answer has "starting" and the NLU is sure of it
+    parse = scored(("founding_year", 0.85), ("gates_project", 0.2))
+    messages = answer_after("gates_project", "ask_founding", "When did it start?", parse)
+    assert answered(messages, "gates_project")
+    # ...and an unsure NLU never takes the visitor out of the thread
+    parse = {"fact_card": {**scored(("offices_2000", 0.85), ("sixty_minutes", 0.1))["fact_card"], "unsure": True}}
+    messages = answer_after("sixty_minutes", "ask_field_offices", "when did ijm open an office there", parse)
+    assert answered(messages, "sixty_minutes")
+
+
+def test_a_place_or_event_the_last_card_speaks_of_does_not_start_a_new_subject():
+    # "where was the brothel exactly" after the 2003 rescue, read as a detail the article lacks: the rescue's card
+    parse = scored(("phnom_penh_brothel", 1.0), ("cambodia_first_rescue", 0.35))
+    brothel = [entity("event", "brothel_rescue")]
+    state = tracker("ask_ijm_unknown", "where was the brothel exactly", brothel, parse=parse,
+                    **{CARD_SLOT: "cambodia_first_rescue"})  # fmt: skip
+    messages, _ = run(ActionAnswerUnknownFact(), state)
+    assert "Phnom Penh" in messages[0]["text"]
+    # after a card that speaks of neither, it is the honest "I don't have that"
+    state = tracker(
+        "ask_ijm_unknown", "where was the brothel exactly", brothel, parse=parse, **{CARD_SLOT: "brick_kiln"}
+    )
+    messages, _ = run(ActionAnswerUnknownFact(), state)
+    assert messages[0]["text"].startswith(contacts().unknown_message)

@@ -1,0 +1,54 @@
+"""A short message right after a supporter journey's answer, that the rest of the assistant cannot place, is about
+that journey: "there is some document for help me?" after the fundraiser ideas (read as out of scope), "never done
+one before, any help?" (read as a question about the founder, with no card close), "ok give me the link" after the
+matching answer (not understood). Its answer is the journey's own follow-up (for the fundraiser: the guide, the events
+team and the offer), never the topic menu or a guessed fact.
+
+data/rules.yml sends `ask_followup` and `nlu_fallback` there too; this covers the intents a rule cannot list.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction
+
+# The journey's answer → the action that answers a follow-up to it.
+JOURNEYS = {
+    "action_donate": "action_donate",
+    "action_answer_matching": "action_donate",
+    "action_fundraising_ideas": "action_fundraising_ideas",
+    "action_offer_contacts": "action_offer_contacts",
+}
+JOURNEY_WORDS = 8
+LISTEN = "action_listen"
+
+
+def last_bot_action(tracker: Tracker) -> str | None:
+    """The assistant's last action before the visitor's latest message (None at the start)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return None  # two messages in a row: nothing answered the one before
+            seen_user = True
+        elif kind == "action" and seen_user and event.get("name") != LISTEN:
+            return event.get("name")
+    return None
+
+
+def journey_in_thread(tracker: Tracker) -> str | None:
+    """The action answering a follow-up to the journey just answered, when the latest message is short, typed (not
+    a button) and names no place, year or event (those are questions about IJM's history)."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    if not text or text.startswith("/") or len(text.split()) > JOURNEY_WORDS:
+        return None
+    if any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event")):
+        return None
+    return JOURNEYS.get(last_bot_action(tracker) or "")
+
+
+def continue_journey(tracker: Tracker) -> list[EventType] | None:
+    """The events that hand the message to the journey's follow-up, or None when it is not one."""
+    journey = journey_in_thread(tracker)
+    return None if journey is None else [FollowupAction(journey)]

@@ -1,0 +1,93 @@
+"""A short message right after a supporter journey's answer goes back to that journey (actions/journey_thread.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation import ActionFallbackTopics, ActionOutOfScopeTopics
+from actions.journey_thread import last_bot_action
+from actions.knowledge import ActionAnswerFact
+from actions.unknown import ActionAnswerUnknownFact
+from bot.content.facts import facts
+
+
+def after(action: str, intent: str, text: str, card_score: float = 0.3, entities: list | None = None) -> Tracker:
+    """The tracker of `text`, sent right after the assistant ran `action`."""
+    card = facts().card("haugen_lawyer")
+    label = facts().label(card)
+    verdict = {"card": card.key, "label": label, "unsure": card_score < 0.5, "score": card_score,
+               "ranking": [{"label": label, "score": card_score, "selector": card_score, "lexical": 0.3}]}  # fmt: skip
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
+               "fact_card": verdict}  # fmt: skip
+    events = [
+        {"event": "user", "text": "the journey's question"},
+        {"event": "action", "name": action},
+        {"event": "bot", "text": "the journey's answer"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    return Tracker("unit", {}, message, events, False, None, {}, "action_listen")
+
+
+def run(action: Action, state: Tracker) -> tuple[list[dict], list]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, state, {}))
+    return dispatcher.messages, events
+
+
+def followed_by(events: list) -> str | None:
+    return next((e["name"] for e in events if e.get("event") == "followup"), None)
+
+
+@pytest.mark.parametrize(
+    ("journey", "action", "intent", "text", "expected"),
+    [
+        ("action_fundraising_ideas", ActionOutOfScopeTopics(), "out_of_scope", "there is some document for help me?",
+         "action_fundraising_ideas"),
+        ("action_fundraising_ideas", ActionAnswerFact(), "ask_founder", "never done one before, any help?",
+         "action_fundraising_ideas"),
+        ("action_answer_matching", ActionFallbackTopics(), "nlu_fallback", "ok give me the link", "action_donate"),
+        ("action_offer_contacts", ActionAnswerUnknownFact(), "ask_ijm_unknown", "and the address?",
+         "action_offer_contacts"),
+    ],
+)  # fmt: skip
+def test_a_short_message_right_after_a_journey_is_that_journeys_follow_up(journey, action, intent, text, expected):
+    messages, events = run(action, after(journey, intent, text))
+    assert followed_by(events) == expected
+    assert messages == []
+
+
+def test_only_right_after_a_journey():
+    messages, events = run(ActionOutOfScopeTopics(), after("action_answer_fact", "out_of_scope", "any document?"))
+    assert followed_by(events) is None and messages
+
+
+def test_a_long_message_a_named_place_or_a_button_is_a_question_of_its_own():
+    long = "I was wondering what Gary Haugen did for a living before he founded IJM"
+    _, events = run(ActionAnswerFact(), after("action_fundraising_ideas", "ask_founder", long))
+    assert followed_by(events) is None
+    place = [{"entity": "place", "value": "India"}]
+    _, events = run(ActionAnswerFact(), after("action_donate", "ask_event", "and in india?", entities=place))
+    assert followed_by(events) is None
+    _, events = run(ActionFallbackTopics(), after("action_donate", "nlu_fallback", '/ask_event{"card": "x"}'))
+    assert followed_by(events) is None
+
+
+def test_a_card_the_nlu_is_sure_of_is_answered_even_right_after_a_journey():
+    messages, events = run(
+        ActionAnswerFact(), after("action_fundraising_ideas", "ask_founder", "was he a lawyer?", 0.9)
+    )
+    assert followed_by(events) is None
+    assert messages[0]["text"].startswith(facts().card("haugen_lawyer").answer)
+
+
+def test_the_last_action_is_the_one_before_the_latest_message():
+    assert last_bot_action(after("action_donate", "affirm", "yes")) == "action_donate"
+    state = after("action_donate", "affirm", "yes")
+    state.events.append({"event": "user", "text": "a second message"})  # two in a row: the first went unanswered
+    assert last_bot_action(state) is None
+    assert last_bot_action(Tracker("unit", {}, {}, [], False, None, {}, "action_listen")) is None
