@@ -20,6 +20,7 @@ from actions.knowledge import (
     card_in_thread,
     fallback_follow_up,
     is_short_question_in_thread,
+    pronoun_follow_up,
 )
 from bot.content.assistant import assistant_content
 from bot.content.facts import facts
@@ -42,15 +43,6 @@ class TopicMenuAction(Action, ABC):
         return self.events_after()
 
 
-class ActionListCapabilities(TopicMenuAction):
-    """Answer "what can you do?"."""
-
-    message_key = "capabilities"
-
-    def name(self) -> str:
-        return "action_list_capabilities"
-
-
 class ContextFirst(TopicMenuAction, ABC):
     """A short message right after a journey's answer is about that journey (actions/journey_thread.py).
     A short message right after a fact card may be a follow-up the NLU could not place ("and the result?"):
@@ -68,6 +60,24 @@ class ContextFirst(TopicMenuAction, ABC):
         if card is not None:
             return answer_card(dispatcher, tracker, content, card)
         return await super().run(dispatcher, tracker, domain)
+
+
+class ActionListCapabilities(TopicMenuAction):
+    """Answer "what can you do?". Right after a card, a short question that points back with a pronoun is that
+    card's follow-up, however DIET read it ("who does it help?" after the Dominican bill is not "who can you help?")."""
+
+    message_key = "capabilities"
+
+    def name(self) -> str:
+        return "action_list_capabilities"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        content = facts()
+        last = content.card(tracker.get_slot(CARD_SLOT))
+        if last is not None and pronoun_follow_up(tracker, last):
+            card = card_in_thread(content, tracker, last)
+            return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True)
+        return await TopicMenuAction.run(self, dispatcher, tracker, domain)
 
 
 class ActionFallbackTopics(ContextFirst):

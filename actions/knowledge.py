@@ -59,6 +59,8 @@ COVERS_MORE = 1.0
 LEAVE_THREAD_SCORE = 0.75
 POINTS_TO_AN_ATTRIBUTE = re.compile(r"\b(there|then|that (year|time)|he|him|his|she|her)\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z]{3,}")
+FIGURE = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
+YEAR = re.compile(r"(19|20)\d\d")
 FUNCTION_WORDS = frozenset(
     re.findall(
         r"\w+",
@@ -185,14 +187,26 @@ def is_anaphoric(tracker: Tracker, last: Card | None = None, definite: bool = Fa
 
 
 def names_something(tracker: Tracker, last: Card | None = None) -> bool:
-    """Whether the message names a place, year or event; after `last`, one that card does not already speak of
-    ("which city in India?" after the offices of 2000 asks within them; "where was the brothel?" after the 2003
-    rescue)."""
+    """Whether the message names a place, year, event or figure; after `last`, one that card does not already speak
+    of ("which city in India?" after the offices of 2000 asks within them; "where was the brothel?" after the 2003
+    rescue; but "the 79% one, where was that?" after the 73% drop names another result)."""
+    if last is not None and any(figure not in figures_in(last.answer) for figure in figures_in(message_text(tracker))):
+        return True
     return any(
         value and (last is None or not speaks_of(last, name, str(value)))
         for name in ("place", "year", "event")
         for value in tracker.get_latest_entity_values(name)
     )
+
+
+def message_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def figures_in(text: str) -> set[str]:
+    """The numbers a text names, other than years (the `year` entity's), without thousands separators."""
+    numbers = {match.replace(",", "") for match in FIGURE.findall(text)}
+    return {number for number in numbers if not YEAR.fullmatch(number)}
 
 
 def speaks_of(card: Card, entity: str, value: str) -> bool:
@@ -291,7 +305,7 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
     text = tracker.latest_message.get("text") or ""
     if last is None or len(text.split()) > FALLBACK_CONTEXT_WORDS:
         return None
-    if pronouns and ANAPHORA.search(text) and not names_something(tracker, last):
+    if pronouns and pronoun_follow_up(tracker, last):
         return card_in_thread(content, tracker, last)
     if pronouns and is_short_question_in_thread(tracker, last):
         return card_in_thread(content, tracker, last)
@@ -302,6 +316,16 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
         if card is not None and card.key in family and float(entry.get("lexical") or 0) >= FALLBACK_CONTEXT_LEXICAL:
             return card
     return None
+
+
+def pronoun_follow_up(tracker: Tracker, last: Card) -> bool:
+    """A short message after `last` that points back with a pronoun and names nothing new ("who does it help?")."""
+    text = message_text(tracker)
+    return (
+        len(text.split()) <= FALLBACK_CONTEXT_WORDS
+        and bool(ANAPHORA.search(text))
+        and not names_something(tracker, last)
+    )
 
 
 def is_short_question_in_thread(tracker: Tracker, last: Card, question_mark: bool = False) -> bool:

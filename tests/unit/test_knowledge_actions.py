@@ -9,7 +9,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import ActionFallbackTopics, ActionNothingPending, ActionOutOfScopeTopics
+from actions.conversation import (
+    ActionFallbackTopics,
+    ActionListCapabilities,
+    ActionNothingPending,
+    ActionOutOfScopeTopics,
+)
 from actions.knowledge import CARD_SLOT, TOPIC_SLOT, ActionAnswerFact, ActionTellMore, card_payload
 from actions.safety import SAFETY_TIER_SLOT, ActionReportInfo, ActionSafetyHelp
 from actions.unknown import ActionAnswerRequest, ActionAnswerUnknownFact
@@ -606,3 +611,25 @@ def test_a_place_or_event_the_last_card_speaks_of_does_not_start_a_new_subject()
     )
     messages, _ = run(ActionAnswerUnknownFact(), state)
     assert messages[0]["text"].startswith(contacts().unknown_message)
+
+
+def test_a_figure_the_last_answer_does_not_have_starts_a_new_subject():
+    # "no the other one, the 79% one. where was that?" after the 73% drop: the Gates project's result
+    parse = scored(("gates_result_79", 0.94), ("cambodia_73_percent", 0.19))
+    text = "no the other one, the 79% one. where was that?"
+    assert answered(answer_after("cambodia_73_percent", "ask_event", text, parse), "gates_result_79")
+    # a figure the last answer has keeps the thread: "where was that 73%?"
+    parse = scored(("gates_result_79", 0.6), ("cambodia_73_percent", 0.3))
+    messages = answer_after("cambodia_73_percent", "ask_event", "where was that 73%?", parse)
+    assert answered(messages, "cambodia_73_percent")
+
+
+def test_a_pronoun_question_read_as_what_can_you_do_is_the_last_cards_follow_up():
+    parse = scored(("mission_statement", 0.33), ("child_marriage_bill", 0.21))
+    state = tracker("ask_capabilities", "who does it help?", parse=parse, **{CARD_SLOT: "child_marriage_bill"})
+    messages, _ = run(ActionListCapabilities(), state)
+    assert "generation of girls" in messages[0]["text"]
+    # "what can you do?" is still the list, after a card too
+    state = tracker("ask_capabilities", "what can you do?", parse=parse, **{CARD_SLOT: "child_marriage_bill"})
+    messages, _ = run(ActionListCapabilities(), state)
+    assert messages[0]["text"] == assistant_content().message("capabilities")
