@@ -48,14 +48,16 @@ WEAK_SCORE = 0.6
 # cards of its topic. On the tuning files' 197 follow-ups, staying helps with any STAY_ON_LAST from 0.8 to 3 (README).
 STAY_ON_LAST = 1.0
 SAME_TOPIC = 0.3
-# ...but a card of its topic whose answer has more of the question's own words than the last card's moves ahead ("and
-# when did they open an office there?" after the 37 girls: the office card says "opened an office").
+# ...but a card of its topic (or of a related topic: facts.yml `related`) whose answer has more of the question's own
+# words than the last card's moves ahead ("and when did they open an office there?" after the 37 girls: the office
+# card says "opened an office"; "who was being held captive?" after COVID-19: the India kiln).
 COVERS_MORE = 1.0
 # ...and so does the NLU's sure first card of another topic when it has more of them: the pronoun asks for a place or
 # a person of the last answer, not for the same card ("when did IJM open an office there?" after "60 Minutes" showed
 # the work in India: the offices of 2000, India among them; "who founded it that year?" after 1997).
-# Only a pronoun for a place, a time or a person does that: "it" and "that" stand for the last answer's subject
-# ("when did it start?" after the Gates project is the project's year, whatever the NLU makes of "start").
+# Only a pronoun for a place, a time or a person does that, or a question for a kind of answer (a year, a count, an
+# age) that the last answer has nothing of: "it" and "that" stand for the last answer's subject ("when did it start?"
+# after the Gates project is the project's year, whatever the NLU makes of "start").
 LEAVE_THREAD_SCORE = 0.75
 POINTS_TO_AN_ATTRIBUTE = re.compile(r"\b(there|then|that (year|time)|he|him|his|she|her)\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z]{3,}")
@@ -261,6 +263,7 @@ def covered(stems: set[str], answer: str) -> int:
 def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
     own = set(content.topic_of(last).cards)
+    family = set(content.family(last))
     stems = question_words(tracker.latest_message.get("text") or "")
     last_covers = covered(stems, last.answer)
     best, best_score = last, STAY_ON_LAST + SAME_TOPIC
@@ -268,7 +271,8 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     ranking = verdict.get("ranking") or []
     unsure = bool(verdict.get("unsure", True))
     first = next(iter(ranked_cards(content, tracker)), None)
-    attribute = POINTS_TO_AN_ATTRIBUTE.search(tracker.latest_message.get("text") or "") is not None
+    text = message_text(tracker)
+    attribute = POINTS_TO_AN_ATTRIBUTE.search(text) is not None
     for entry in ranking:
         card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None
         if card is None:
@@ -276,11 +280,25 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
         score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
         score += STAY_ON_LAST if card == last else 0.0
         if card != last and covered(stems, card.answer) > last_covers:
-            leaves = attribute and card is first and not unsure and float(entry.get("score") or 0) >= LEAVE_THREAD_SCORE
-            score += COVERS_MORE if card.key in own else (STAY_ON_LAST + SAME_TOPIC if leaves else 0.0)
+            sure = card is first and not unsure and float(entry.get("score") or 0) >= LEAVE_THREAD_SCORE
+            leaves = sure and (attribute or answers_kind_last_lacks(content, text, last, card))
+            if card.key in family:  # a related topic's card that has more of them counts as one of the topic's
+                score += COVERS_MORE + (0.0 if card.key in own else SAME_TOPIC)
+            elif leaves:
+                score += STAY_ON_LAST + SAME_TOPIC
         if score > best_score:
             best, best_score = card, score
     return best
+
+
+def answers_kind_last_lacks(content: Facts, question: str, last: Card, card: Card) -> bool:
+    """The question asks for a kind of answer (a year, a count, an age: facts.yml `answer_kinds`) that the last
+    card's answer has nothing of and `card`'s has ("how long ago was that?" after the mission)."""
+    lowered = question.casefold()
+    return any(
+        asks.search(lowered) and not has.search(last.answer.casefold()) and has.search(card.answer.casefold())
+        for _, asks, has in content.answer_kinds
+    )
 
 
 def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) -> Card | None:

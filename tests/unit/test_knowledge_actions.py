@@ -633,3 +633,20 @@ def test_a_pronoun_question_read_as_what_can_you_do_is_the_last_cards_follow_up(
     state = tracker("ask_capabilities", "what can you do?", parse=parse, **{CARD_SLOT: "child_marriage_bill"})
     messages, _ = run(ActionListCapabilities(), state)
     assert messages[0]["text"] == assistant_content().message("capabilities")
+
+
+def test_a_card_of_a_related_topic_with_more_of_the_questions_words_moves_ahead():
+    # "who was being held captive" after COVID-19 (whose answer tells of the India kiln): the kiln's card
+    parse = scored(("brick_kiln", 0.32), ("covid_work_continued", 0.1))
+    messages = answer_after("covid_work_continued", "ask_followup", "who was being held captive", parse)
+    assert answered(messages, "brick_kiln")
+
+
+def test_a_question_for_a_kind_of_answer_the_last_card_lacks_goes_to_the_nlus_sure_card_that_has_it():
+    # "how long ago was that" after the mission (no date in it): the founding, twenty-five years ago
+    parse = scored(("founding_year", 0.78), ("mission_statement", 0.1))
+    messages = answer_after("mission_statement", "ask_followup", "how long ago was that", parse)
+    assert answered(messages, "founding_year")
+    # after a card that has a date, "that" stays on it
+    messages = answer_after("gates_project", "ask_followup", "how long ago was that", parse)
+    assert answered(messages, "gates_project")
