@@ -155,13 +155,13 @@ def answer_card(
     `second`: the other half of a question that asks two things, answered after the first; `in_thread`: a
     follow-up read against the last card, whose few words ("how many?", "where?") the answerability classifier
     cannot judge on their own (the listed details of facts.yml still count)."""
-    question = tracker.latest_message.get("text") or ""
+    question = message_text(tracker)
     text = card.answer if second is None else f"{card.answer}\n\n{second.answer}"
     missing = content.missing_detail(question, card) or (not in_thread and asks_missing_detail(tracker))
     if asked and missing:
         text = f"{content.detail_message} {text}"
     safety = safety_content()
-    if safety.mentions_topic(question):
+    if safety.mentions_topic(tracker.latest_message.get("text") or ""):
         text = f"{text}\n\n{safety.topic_line}"
     buttons = [{"title": content.more_button, "payload": "/ask_more"}]
     buttons += [{"title": other.title, "payload": card_payload(content, other)} for other in also or []]
@@ -179,7 +179,7 @@ def asks_missing_detail(tracker: Tracker) -> bool:
 def is_anaphoric(tracker: Tracker, last: Card | None = None, definite: bool = False) -> bool:
     """A short question naming no new place, year or event that points back: a pronoun, or (`definite`) "the
     <something the last answer spoke of>"."""
-    text = tracker.latest_message.get("text") or ""
+    text = message_text(tracker)
     if names_something(tracker, last) or len(text.split()) > CONTEXT_WORDS:
         return False
     if ANAPHORA.search(text):
@@ -202,7 +202,9 @@ def names_something(tracker: Tracker, last: Card | None = None) -> bool:
 
 
 def message_text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
+    """The visitor's question: the whole message, or its question after a courtesy ("thank you! who led it?" →
+    "who led it?", `question_part` of bot/nlu/question_guard.py)."""
+    return tracker.latest_message.get("question_part") or tracker.latest_message.get("text") or ""
 
 
 def figures_in(text: str) -> set[str]:
@@ -223,7 +225,7 @@ def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
     """A very short question naming nothing that the NLU cannot place well on its own ("which country?"), or, after
     `last`, one with no word that names another topic: "who benefits?" after the Dominican bill is about the bill,
     however sure the NLU is of the mission card; "founder?" names a topic of its own."""
-    text = tracker.latest_message.get("text") or ""
+    text = message_text(tracker)
     verdict = card_verdict(tracker)
     if not verdict.get("ranking") or text.startswith("/"):  # a button's payload, not a question
         return False
@@ -264,7 +266,7 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
     own = set(content.topic_of(last).cards)
     family = set(content.family(last))
-    stems = question_words(tracker.latest_message.get("text") or "")
+    stems = question_words(message_text(tracker))
     last_covers = covered(stems, last.answer)
     best, best_score = last, STAY_ON_LAST + SAME_TOPIC
     verdict = card_verdict(tracker)
@@ -320,7 +322,7 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
     """A short message the NLU could not place, after a card: the card of that topic its words match, if any;
     with `pronouns`, also one that points back with a pronoun ("did IJM have a role in it?")."""
     last = content.card(tracker.get_slot(CARD_SLOT))
-    text = tracker.latest_message.get("text") or ""
+    text = message_text(tracker)
     if last is None or len(text.split()) > FALLBACK_CONTEXT_WORDS:
         return None
     if pronouns and pronoun_follow_up(tracker, last):
@@ -349,7 +351,7 @@ def pronoun_follow_up(tracker: Tracker, last: Card) -> bool:
 def is_short_question_in_thread(tracker: Tracker, last: Card, question_mark: bool = False) -> bool:
     """A short question ("who was affected the most?", "where exactly?", "any others?"; with `question_mark`, also
     one that only ends with "?": "online too?") naming no place, year, event or other topic than the last card's."""
-    text = tracker.latest_message.get("text") or ""
+    text = message_text(tracker)
     asks = QUESTION_WORD.search(text) is not None or (question_mark and text.rstrip().endswith("?"))
     return (
         len(text.split()) <= FALLBACK_CONTEXT_WORDS
@@ -365,7 +367,7 @@ def sibling_in_thread(content: Facts, tracker: Tracker) -> Card | None:
     (the 2000 offices card names India); otherwise (no such card: "and in India?" after the kinds of violence) it is a
     question of its own."""
     last = content.card(tracker.get_slot(CARD_SLOT))
-    text = tracker.latest_message.get("text") or ""
+    text = message_text(tracker)
     if last is None or len(text.split()) > SIBLING_WORDS or not SIBLING.search(text):
         return None
     named = [str(v).lower() for name in ("place", "year", "event") for v in tracker.get_latest_entity_values(name)]
@@ -387,7 +389,7 @@ def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
 def second_half(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
     """A question that asks two things ("which drop was bigger, Cambodia's or the Philippines'?", "who founded IJM
     and when?"): the best card of another topic, when it scores nearly as well as the first."""
-    text = tracker.latest_message.get("text") or ""
+    text = message_text(tracker)
     if len(ranked) < 2 or not TWO_THINGS.search(text):
         return None
     scores = {e.get("label"): float(e.get("score") or 0) for e in card_verdict(tracker).get("ranking") or []}
@@ -484,7 +486,7 @@ class ActionTellMore(Action):
                 return []
             return answer_card(dispatcher, tracker, content, content.summary(topic))
         following = content.next_card(last)
-        text = tracker.latest_message.get("text") or ""
+        text = message_text(tracker)
         if following is None and QUESTION_WORD.search(text) and not text.startswith("/"):
             # "what else do they fight?" after the one card on the kinds of violence: that card is the answer
             return answer_card(dispatcher, tracker, content, last, asked=True, in_thread=True)

@@ -53,6 +53,8 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu.question_guard import QUESTION_PART_KEY
+
 FACT_CARD_KEY = "fact_card"
 RESPONSE_SELECTOR_KEY = "response_selector"
 INTENT_RANKING_KEY = "intent_ranking"
@@ -417,6 +419,7 @@ class CardMatcher(GraphComponent):
                 for e in entities
                 if e.get("entity") == "event" and isinstance(e.get("start"), int) and isinstance(e.get("end"), int)
             )
+            text = message.get(QUESTION_PART_KEY) or text  # "who led it?" of "thank you! who led it?"
             learned = self.learned_opinion(message, text)
             ranking = self.rank(text, intent, learned, years, events)
             if not ranking:

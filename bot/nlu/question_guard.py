@@ -4,6 +4,12 @@ showed the 73% drop?" ask about IJM; they are not the visitor telling the assist
 something (it opens with a question word, three words or more, and not "do you…"/"can you…") becomes
 `nlu_fallback`, with DIET's other guesses after it: the card matcher that follows gives it its card's topic when the
 cards agree, and otherwise the visitor is asked to rephrase, never told "OK, I've stopped".
+
+A courtesy is not the message either when a question follows it: "thank you! who led it?", "great thanks. and what
+happened next?" are questions, which DIET reads as `thank` from their first words. A message DIET gave one of
+`courtesies` whose part after the first sentence break is a question about something falls back the same way, so
+that the question is answered (a follow-up in the thread of the last answer, actions/), not "You're welcome!". The
+question itself is kept as `question_part` for the card matcher, which then reads "who led it?" and not "thank".
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 INTENT_RANKING_KEY = "intent_ranking"
 FALLBACK_INTENT = "nlu_fallback"
+QUESTION_PART_KEY = "question_part"
 # A question about something: a question word first (after a joining word or a preposition: "and when did it stop?",
 # "by how much did it drop?"), not addressed to the assistant or about the asker's own doing ("do you stop?",
 # "how do I stop this?", "can you stop?" stay commands).
@@ -29,6 +36,9 @@ QUESTION = re.compile(
     r"\b(?! (you|u|we|i)\b)"
 )
 MIN_WORDS = 3
+# The first sentence break: what follows it is the rest of the message ("thanks! who led it?" → "who led it?").
+TO_THE_ASSISTANT = re.compile(r"\b(you|your|u|ur)\b", re.IGNORECASE)
+SENTENCE_BREAK = re.compile(r"[.!,;:]+\s*|\s+-+\s+")
 
 
 def is_question_about_something(text: str) -> bool:
@@ -36,11 +46,20 @@ def is_question_about_something(text: str) -> bool:
     return len(lowered.split()) >= MIN_WORDS and bool(QUESTION.search(lowered))
 
 
+def question_after_courtesy(text: str) -> str | None:
+    """A question about something after the message's first sentence break ("thank you! who led it?" → "who led
+    it?"), not one addressed to the assistant ("thanks! who are you?", "thanks, what can you do?" stay courtesies)."""
+    parts = SENTENCE_BREAK.split(text.strip(), maxsplit=1)
+    if len(parts) == 2 and is_question_about_something(parts[1]) and not TO_THE_ASSISTANT.search(parts[1]):
+        return parts[1]
+    return None
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class QuestionNotCommand(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"commands": ["stop"]}
+        return {"commands": ["stop"], "courtesies": []}
 
     @classmethod
     def create(
@@ -53,14 +72,26 @@ class QuestionNotCommand(GraphComponent):
         return cls(config)
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.commands = frozenset({**self.get_default_config(), **config}["commands"])
+        config = {**self.get_default_config(), **config}
+        self.commands = frozenset(config["commands"])
+        self.courtesies = frozenset(config["courtesies"])
+
+    def question_in(self, intent: str | None, text: str) -> str | None:
+        """The question the message asks when DIET read it as a command or a courtesy, else None."""
+        if intent in self.commands:
+            return text if is_question_about_something(text) else None
+        return question_after_courtesy(text) if intent in self.courtesies else None
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
             name = intent.get(INTENT_NAME_KEY)
-            if name not in self.commands or not is_question_about_something(message.get(TEXT) or ""):
+            text = message.get(TEXT) or ""
+            question = self.question_in(name, text)
+            if question is None:
                 continue
+            if question != text:
+                message.set(QUESTION_PART_KEY, question, add_to_output=True)
             ranking = message.get(INTENT_RANKING_KEY) or []
             fallback = {
                 INTENT_NAME_KEY: FALLBACK_INTENT,

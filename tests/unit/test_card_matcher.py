@@ -309,3 +309,15 @@ def test_the_classifiers_coefficients_are_kept_in_single_precision_even_from_an_
     loaded = joblib.load(tmp_path / "old.pkl")
     assert loaded.model.coef_.dtype == np.float32
     assert loaded.probabilities("who started IJM?") == pytest.approx(classifier.probabilities("who started IJM?"))
+
+
+def test_the_question_after_a_courtesy_is_what_the_cards_are_matched_against():
+    # the question part that bot/nlu/question_guard.py keeps, not the thanks before it
+    text = "thanks for what the auditors found in the Philippines, the 79% reduction! who founded IJM?"
+    message = parsed(text, [("nlu_fallback", 0.5)], {})
+    message.set("question_part", "who founded IJM?")
+    _, card = verdict_of(message)
+    assert card["card"] == "gary_haugen"
+    # the whole message is read as the 79% result
+    _, card = verdict_of(parsed(text, [("nlu_fallback", 0.5)], {}))
+    assert card["card"] == "gates_result_79"

@@ -650,3 +650,16 @@ def test_a_question_for_a_kind_of_answer_the_last_card_lacks_goes_to_the_nlus_su
     # after a card that has a date, "that" stays on it
     messages = answer_after("gates_project", "ask_followup", "how long ago was that", parse)
     assert answered(messages, "gates_project")
+
+
+def test_the_question_after_a_courtesy_is_what_is_read_against_the_thread():
+    # "thanks a lot, that's amazing. and how old were they?": DIET's courtesy set aside (bot/nlu/question_guard.py)
+    text = "thanks a lot, that is truly amazing to hear about. and how old were they?"
+    parse = scored(("people_rescued", 0.5), ("cambodia_37_girls", 0.2))
+    messages = answer_after(
+        "cambodia_37_girls", "ask_impact", text, {**parse, "question_part": "and how old were they?"}
+    )
+    assert answered(messages, "cambodia_37_girls")
+    # read whole, fifteen words are a question of its own
+    messages = answer_after("cambodia_37_girls", "ask_impact", text, parse)
+    assert facts().card("people_rescued").answer in messages[0]["text"]

@@ -35,3 +35,33 @@ def test_only_the_configured_commands_are_guarded():
     message = parsed("did IJM ever say no to a case?", [("deny", 0.7), ("ask_founding", 0.2)])
     QuestionNotCommand({"commands": ["stop"]}).process([message])
     assert message.get("intent")["name"] == "deny"
+
+
+@pytest.mark.parametrize(
+    "text", ["thank you! who led it?", "great thanks. and what happened next?", "thanks, when was that?",
+             "hi, who founded IJM?", "thanks - and how many were rescued?", "ok thank you. where was the brothel"],
+)  # fmt: skip
+def test_a_question_after_a_courtesy_falls_back_so_that_it_is_answered(text):
+    message = parsed(text, [("thank", 0.9), ("ask_followup", 0.05), ("nlu_fallback", 0.01)])
+    QuestionNotCommand({"commands": ["stop"], "courtesies": ["thank"]}).process([message])
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.9}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback", "ask_followup", "thank"]
+    # the question alone is what the card matcher reads
+    question = message.get("question_part")
+    assert question and text.endswith(question) and len(question) < len(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["thank you!", "thanks, bye", "thanks so much, that helps", "hi, can you help me?", "thank you. how do I "
+             "give?", "thanks! who are you?", "hello there", "thanks, what can you do?"],
+)  # fmt: skip
+def test_a_courtesy_alone_or_with_a_request_stays_a_courtesy(text):
+    message = parsed(text, [("thank", 0.9), ("donate", 0.05)])
+    QuestionNotCommand({"commands": ["stop"], "courtesies": ["thank"]}).process([message])
+    assert message.get("intent")["name"] == "thank"
+
+
+def test_courtesies_are_guarded_only_when_configured():
+    message = parsed("thank you! who led it?", [("thank", 0.9), ("ask_followup", 0.05)])
+    QuestionNotCommand({"commands": ["stop"]}).process([message])
+    assert message.get("intent")["name"] == "thank"
