@@ -37,6 +37,7 @@ QUESTION = re.compile(
 )
 MIN_WORDS = 3
 # The first sentence break: what follows it is the rest of the message ("thanks! who led it?" → "who led it?").
+WH_WORD = re.compile(r"(?:(?:and|so|but|ok|okay)\s+)?(who|whom|whose|what|when|where|why|which|how)\b")
 TO_THE_ASSISTANT = re.compile(r"\b(you|your|u|ur)\b", re.IGNORECASE)
 SENTENCE_BREAK = re.compile(r"[.!,;:]+\s*|\s+-+\s+")
 
@@ -50,9 +51,10 @@ def question_after_courtesy(text: str) -> str | None:
     """A question about something after the message's first sentence break ("thank you! who led it?" → "who led
     it?"), not one addressed to the assistant ("thanks! who are you?", "thanks, what can you do?" stay courtesies)."""
     parts = SENTENCE_BREAK.split(text.strip(), maxsplit=1)
-    if len(parts) == 2 and is_question_about_something(parts[1]) and not TO_THE_ASSISTANT.search(parts[1]):
-        return parts[1]
-    return None
+    if len(parts) < 2 or not is_question_about_something(parts[1]) or TO_THE_ASSISTANT.search(parts[1]):
+        return None
+    # a question word or a question mark: "have a good one" opens like "have they…?" but is a goodbye
+    return parts[1] if WH_WORD.match(parts[1].casefold()) or parts[1].rstrip().endswith("?") else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -53,7 +53,8 @@ def test_a_question_after_a_courtesy_falls_back_so_that_it_is_answered(text):
 
 @pytest.mark.parametrize(
     "text", ["thank you!", "thanks, bye", "thanks so much, that helps", "hi, can you help me?", "thank you. how do I "
-             "give?", "thanks! who are you?", "hello there", "thanks, what can you do?"],
+             "give?", "thanks! who are you?", "hello there", "thanks, what can you do?", "alright, have a good one",
+             "thanks, is there more"],
 )  # fmt: skip
 def test_a_courtesy_alone_or_with_a_request_stays_a_courtesy(text):
     message = parsed(text, [("thank", 0.9), ("donate", 0.05)])
