@@ -4,11 +4,11 @@ card, instead of getting that card as if it were the answer.
 
 The card matcher (bot/nlu/card_matcher.py) ranks cards by how close a question is to their questions, and a question
 about Gary Haugen's family is close to the founder's card. Which detail is asked is what tells the two apart, and the
-cards' own questions never show a detail the article lacks: this component learns it from questions sorted by a
-writer who read the article (data/answerability/questions.yml) and from the `ask_ijm_unknown` examples, against the
-cards' and the follow-ups' questions. TF-IDF over character n-grams and words with a logistic regression, balanced
-class weights (the card matcher's CardClassifier), trained at `rasa train` and kept in the model. It only writes
-its verdict into the parse data:
+cards' own questions never show a detail the article lacks: this component learns it from questions sorted by
+writers who read the article (data/answerability/questions.yml, questions_second.yml) and from the `ask_ijm_unknown`
+examples, against the cards' and the follow-ups' questions. TF-IDF over character n-grams and words with a logistic
+regression, balanced class weights (the card matcher's CardClassifier), trained at `rasa train` and kept in the
+model. It only writes its verdict into the parse data:
 
     "answerability": {"unanswerable": 0.83, "asks_missing_detail": true}
 
@@ -47,12 +47,18 @@ def questions_path(configured: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def sorted_questions(path: Path) -> dict[str, list[str]]:
-    """The writer's questions, by kind: {"unanswerable": [...], "answerable": [...]} (empty when the file is absent)."""
-    if not path.is_file():
-        return {UNANSWERABLE: [], ANSWERABLE: []}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {kind: [str(q) for q in data.get(kind) or []] for kind in (UNANSWERABLE, ANSWERABLE)}
+def sorted_questions(*paths: Path) -> dict[str, list[str]]:
+    """The writers' questions, by kind: {"unanswerable": [...], "answerable": [...]} (nothing from a file absent)."""
+    questions: dict[str, list[str]] = {UNANSWERABLE: [], ANSWERABLE: []}
+    for path in paths:
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+        for kind in (UNANSWERABLE, ANSWERABLE):
+            questions[kind] += [str(q) for q in data.get(kind) or []]
+    return questions
+
+
+def configured_paths(config: dict[str, Any]) -> list[Path]:
+    return [questions_path(str(configured)) for configured in config["questions_files"]]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -60,8 +66,8 @@ class AnswerabilityClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            # the writer's sorted questions (a relative path is the project's)
-            "questions_file": "data/answerability/questions.yml",
+            # the writers' sorted questions (a relative path is the project's)
+            "questions_files": ["data/answerability/questions.yml", "data/answerability/questions_second.yml"],
             # the intent whose examples are questions the article does not answer
             "unknown_intent": "ask_ijm_unknown",
             # intents whose examples are answerable in the thread of a conversation ("how old were they?")
@@ -71,14 +77,19 @@ class AnswerabilityClassifier(GraphComponent):
             # scikit-learn's C, and the probability at which the question counts as asking a missing detail (chosen
             # on the tuning files: README, "Questions the article does not answer")
             "classifier_c": 10.0,
-            "threshold": 0.6,
+            "threshold": 0.7,
         }
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """The questions file is read here, not given by Rasa's graph: a change to it must retrain this component."""
-        path = questions_path({**cls.get_default_config(), **config}["questions_file"])
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        """The questions files are read here, not given by Rasa's graph: a change to one must retrain this component."""
+        paths = [path for path in configured_paths({**cls.get_default_config(), **config}) if path.is_file()]
+        if not paths:
+            return None
+        digest = hashlib.sha256()
+        for path in paths:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     @classmethod
     def create(
@@ -117,7 +128,7 @@ class AnswerabilityClassifier(GraphComponent):
     def examples(self, training_data: TrainingData) -> dict[str, list[str]]:
         """Unanswerable: the writer's and the unknown intent's questions; answerable: the writer's, the fact cards'
         and the follow-ups'."""
-        sorted_by_writer = sorted_questions(questions_path(self.config["questions_file"]))
+        sorted_by_writer = sorted_questions(*configured_paths(self.config))
         unanswerable, answerable = list(sorted_by_writer[UNANSWERABLE]), list(sorted_by_writer[ANSWERABLE])
         not_cards = set(self.config["not_cards"])
         for message in training_data.intent_examples:

@@ -5,13 +5,20 @@ model, and a change to its questions file retrains it."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.answerability import ANSWERABILITY_KEY, AnswerabilityClassifier, questions_path, sorted_questions
+from bot.nlu.answerability import (
+    ANSWERABILITY_KEY,
+    AnswerabilityClassifier,
+    configured_paths,
+    questions_path,
+    sorted_questions,
+)
 from tests.conftest import ROOT
 from tests.unit import nlu_pipeline
 from tests.unit.nlu_pipeline import trained_on_project_data
@@ -81,16 +88,34 @@ def test_the_questions_file_is_the_projects_wherever_training_runs(monkeypatch, 
 def test_the_questions_file_is_part_of_the_components_fingerprint(tmp_path):
     path = tmp_path / "questions.yml"
     path.write_text('unanswerable: ["his wife?"]\nanswerable: ["founder?"]\n', encoding="utf-8")
-    first = AnswerabilityClassifier.fingerprint_addon({"questions_file": str(path)})
+    first = AnswerabilityClassifier.fingerprint_addon({"questions_files": [str(path)]})
     assert sorted_questions(path) == {"unanswerable": ["his wife?"], "answerable": ["founder?"]}
     path.write_text('unanswerable: ["his kids?"]\nanswerable: ["founder?"]\n', encoding="utf-8")
-    assert AnswerabilityClassifier.fingerprint_addon({"questions_file": str(path)}) != first
+    assert AnswerabilityClassifier.fingerprint_addon({"questions_files": [str(path)]}) != first
+    # a second file counts too
+    other = tmp_path / "second.yml"
+    other.write_text('unanswerable: ["his dog?"]\n', encoding="utf-8")
+    both = AnswerabilityClassifier.fingerprint_addon({"questions_files": [str(path), str(other)]})
+    assert both != AnswerabilityClassifier.fingerprint_addon({"questions_files": [str(path)]})
+    assert sorted_questions(path, other)["unanswerable"] == ["his kids?", "his dog?"]
 
 
 def test_no_question_the_writer_found_unanswered_is_a_cards_training_question():
     """A card's question marked as not answered would teach the classifier both ways at once."""
     examples = load_data(str(ROOT / "data" / "nlu")).intent_examples
     cards = {m.get("text").casefold().strip() for m in examples if m.get("intent_response_key")}
-    written = sorted_questions(ROOT / "data" / "answerability" / "questions.yml")
-    assert len(written["unanswerable"]) >= 300 and len(written["answerable"]) >= 100
+    written = sorted_questions(*configured_paths(AnswerabilityClassifier.get_default_config()))
+    assert len(written["unanswerable"]) >= 500 and len(written["answerable"]) >= 250
     assert not {q.casefold().strip() for q in written["unanswerable"]} & cards
+
+
+def test_no_held_out_question_is_a_training_question_of_the_answerability_classifier():
+    """Writers who never saw tests/ can still write a held-out question word for word ("where?"): none is trained on."""
+    written = sorted_questions(*configured_paths(AnswerabilityClassifier.get_default_config()))
+    trained = {q.casefold().strip() for kind in written.values() for q in kind}
+    for path in (ROOT / "tests" / "nlu").glob("*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        held_out = {str(entry["q"]).casefold().strip() for entry in data.get("questions") or []}
+        held_out |= {str(turn).casefold().strip() for entry in data.get("followups") or [] for turn in entry["turns"]}
+        shared = len(trained & held_out)  # a count only: the unseen files' questions are not to be read
+        assert shared == 0, f"{shared} questions of {path.name} are trained on"
