@@ -238,17 +238,19 @@ class ReplyGoals:
     unseen 97.1% / 94.4% / 90.6% and fresh unseen 97.6% / 93.7% / 85.7% (earlier trainings of the same data gave
     96.5% / 92.6% and 97.4% / 89.9%: the floors of the unseen files sit under both, for training's variance).
     Fourth session (same model data, this session's follow-up rules): follow-ups 100% / 97.8% / 97.5% / 97.1%, the
-    follow-up tuning file 91.1%, unseen 96.3% and fresh unseen 96.2%, unseen follow-ups 91.4% (first scored then)."""
+    follow-up tuning file 91.1%, unseen 96.3% and fresh unseen 96.2%, unseen follow-ups 91.4% (first scored then).
+    Fifth session: follow-ups 97.8% and 94.4% on the fourth and fifth tuning files, 94.3% and 89.0% on the two unseen
+    follow-up files; the third tuning file's questions the article can't answer 78.2%."""
 
     tuning: tuple[float, float, float] = (0.95, 0.94, 0.85)
     more: tuple[float, float, float] = (0.94, 0.91, 0.90)
     dialogues: tuple[float, float, float] = (0.95, 0.92, 0.80)
-    round3: tuple[float, float, float] = (0.94, 0.88, 0.65)
-    round4: tuple[float, float, float] = (0.95, 0.86, 0.85)
+    round3: tuple[float, float, float] = (0.94, 0.88, 0.72)
+    round4: tuple[float, float, float] = (0.95, 0.92, 0.85)
     unseen: tuple[float, float, float] = (0.94, 0.88, 0.80)
     fresh: tuple[float, float, float] = (0.96, 0.86, 0.75)
-    unseen_followups: tuple[float, float, float] = (0.95, 0.84, 0.85)
-    round5: tuple[float, float, float] = (0.95, 0.88, 0.85)
+    unseen_followups: tuple[float, float, float] = (0.95, 0.88, 0.85)
+    round5: tuple[float, float, float] = (0.95, 0.90, 0.85)
     unseen_followups_second: tuple[float, float, float] = (0.95, 0.84, 0.85)
 
     def floors(self, path: Path) -> tuple[float, float, float]:
