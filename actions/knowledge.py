@@ -63,6 +63,8 @@ POINTS_TO_AN_ATTRIBUTE = re.compile(r"\b(there|then|that (year|time)|he|him|his|
 WORD = re.compile(r"[a-z]{3,}")
 FIGURE = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 YEAR = re.compile(r"(19|20)\d\d")
+# The entities that name something of the article, and the card's and topic's fields that list their values.
+ENTITY_FIELDS = {"place": "places", "year": "years", "event": "events"}
 FUNCTION_WORDS = frozenset(
     re.findall(
         r"\w+",
@@ -194,11 +196,11 @@ def names_something(tracker: Tracker, last: Card | None = None) -> bool:
     rescue; but "the 79% one, where was that?" after the 73% drop names another result)."""
     if last is not None and any(figure not in figures_in(last.answer) for figure in figures_in(message_text(tracker))):
         return True
-    return any(
-        value and (last is None or not speaks_of(last, name, str(value)))
-        for name in ("place", "year", "event")
-        for value in tracker.get_latest_entity_values(name)
-    )
+    named = [(name, str(value)) for name in ENTITY_FIELDS for value in tracker.get_latest_entity_values(name) if value]
+    if not named or last is None:
+        return bool(named)
+    topic = facts().topic_of(last)
+    return not all(speaks_of(last, topic, name, value) for name, value in named)
 
 
 def message_text(tracker: Tracker) -> str:
@@ -213,11 +215,11 @@ def figures_in(text: str) -> set[str]:
     return {number for number in numbers if not YEAR.fullmatch(number)}
 
 
-def speaks_of(card: Card, entity: str, value: str) -> bool:
+def speaks_of(card: Card, topic: Topic, entity: str, value: str) -> bool:
     """The card names the entity's value: in its answer, or among its own or its topic's places, years or events."""
-    field = {"place": "places", "year": "years", "event": "events"}[entity]
+    field = ENTITY_FIELDS[entity]
     wanted = value.strip().casefold()
-    listed = getattr(card, field) + getattr(facts().topic_of(card), field)
+    listed = getattr(card, field) + getattr(topic, field)
     return wanted in card.answer.casefold() or any(str(item).casefold() == wanted for item in listed)
 
 
@@ -266,14 +268,14 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
     own = set(content.topic_of(last).cards)
     family = set(content.family(last))
-    stems = question_words(message_text(tracker))
+    text = message_text(tracker)
+    stems = question_words(text)
     last_covers = covered(stems, last.answer)
     best, best_score = last, STAY_ON_LAST + SAME_TOPIC
     verdict = card_verdict(tracker)
     ranking = verdict.get("ranking") or []
     unsure = bool(verdict.get("unsure", True))
     first = next(iter(ranked_cards(content, tracker)), None)
-    text = message_text(tracker)
     attribute = POINTS_TO_AN_ATTRIBUTE.search(text) is not None
     for entry in ranking:
         card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None

@@ -13,10 +13,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-INTENT_RANKING_KEY = "intent_ranking"
+from bot.nlu.intent_change import replace_intent
+
 ADDRESS = re.compile(r"\b(e-?mails?|adress|address|contact)\b", re.IGNORECASE)
 SUBSCRIBING = re.compile(
     r"@|\b(news\w*|subscri\w*|sign\w*|updates?|join\w*|list|mailing|inbox|notif\w*|receive|get|send|my|me)\b",
@@ -53,15 +54,7 @@ class AddressNotSubscription(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = message.get(INTENT) or {}
-            if intent.get(INTENT_NAME_KEY) != self.from_intent:
-                continue
-            if not asks_for_the_address(message.get(TEXT) or "", self.max_words):
-                continue
-            moved = {INTENT_NAME_KEY: self.to_intent, PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY)}
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            others = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (self.from_intent, self.to_intent)]
-            demoted = [r for r in ranking if r.get(INTENT_NAME_KEY) == self.from_intent]
-            message.set(INTENT, moved, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [moved, *others, *demoted], add_to_output=True)
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent == self.from_intent and asks_for_the_address(message.get(TEXT) or "", self.max_words):
+                replace_intent(message, self.to_intent)
         return messages

@@ -21,10 +21,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-INTENT_RANKING_KEY = "intent_ranking"
+from bot.nlu.intent_change import replace_intent
+
 FALLBACK_INTENT = "nlu_fallback"
 QUESTION_PART_KEY = "question_part"
 # A question about something: a question word first (after a joining word or a preposition: "and when did it stop?",
@@ -86,21 +87,12 @@ class QuestionNotCommand(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = message.get(INTENT) or {}
-            name = intent.get(INTENT_NAME_KEY)
+            name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             text = message.get(TEXT) or ""
             question = self.question_in(name, text)
             if question is None:
                 continue
             if question != text:
                 message.set(QUESTION_PART_KEY, question, add_to_output=True)
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            fallback = {
-                INTENT_NAME_KEY: FALLBACK_INTENT,
-                PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY),
-            }
-            others = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (name, FALLBACK_INTENT)]
-            demoted = [r for r in ranking if r.get(INTENT_NAME_KEY) == name]
-            message.set(INTENT, fallback, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [fallback, *others, *demoted], add_to_output=True)
+            replace_intent(message, FALLBACK_INTENT)
         return messages
