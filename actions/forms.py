@@ -118,9 +118,10 @@ class JourneyForm(Action, ABC):
         # "skip" reads as `stop` to the model; answering the optional question with it is not leaving the form.
         if slots[requested] == OPTIONAL_NAME and wants_to_skip(message):
             return [SlotSet(requested, SKIPPED)]
-        if is_interruption(message, ANSWERABLE_MID_FORM, open_text=slots[requested] == OPEN):
+        kind = slots[requested]
+        if is_interruption(message, ANSWERABLE_MID_FORM, open_text=kind == OPEN, expects_address=kind == EMAIL):
             return []
-        return [SlotSet(requested, self.read(slots[requested], message, tracker, dispatcher))]
+        return [SlotSet(requested, self.read(kind, message, tracker, dispatcher))]
 
     def read(self, kind: str, message: Message, tracker: Tracker, dispatcher: CollectingDispatcher) -> Any:
         """The slot's value from the visitor's answer, or None after saying why it can't be used."""

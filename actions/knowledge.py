@@ -60,6 +60,8 @@ COVERS_MORE = 1.0
 # after the Gates project is the project's year, whatever the NLU makes of "start").
 LEAVE_THREAD_SCORE = 0.75
 POINTS_TO_AN_ATTRIBUTE = re.compile(r"\b(there|then|that (year|time)|he|him|his|she|her)\b", re.IGNORECASE)
+# A pronoun for a person after an answer that names one (facts.yml `people`): that person's topics join the family.
+POINTS_TO_A_PERSON = re.compile(r"\b(he|him|his|she|her)\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z]{3,}")
 FIGURE = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 YEAR = re.compile(r"(19|20)\d\d")
@@ -196,11 +198,22 @@ def names_something(tracker: Tracker, last: Card | None = None) -> bool:
     rescue; but "the 79% one, where was that?" after the 73% drop names another result)."""
     if last is not None and any(figure not in figures_in(last.answer) for figure in figures_in(message_text(tracker))):
         return True
-    named = [(name, str(value)) for name in ENTITY_FIELDS for value in tracker.get_latest_entity_values(name) if value]
+    named = named_entities(tracker)
     if not named or last is None:
         return bool(named)
+    return not names_what_last_speaks_of(tracker, last)
+
+
+def named_entities(tracker: Tracker) -> list[tuple[str, str]]:
+    """The places, years and events the message names, as (entity, value)."""
+    return [(name, str(value)) for name in ENTITY_FIELDS for value in tracker.get_latest_entity_values(name) if value]
+
+
+def names_what_last_speaks_of(tracker: Tracker, last: Card) -> bool:
+    """The message names places, years or events, all of which the last card speaks of."""
+    named = named_entities(tracker)
     topic = facts().topic_of(last)
-    return not all(speaks_of(last, topic, name, value) for name, value in named)
+    return bool(named) and all(speaks_of(last, topic, name, value) for name, value in named)
 
 
 def message_text(tracker: Tracker) -> str:
@@ -244,11 +257,15 @@ def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
 def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> bool:
     """Whether the message has a word that names a topic other than the last card's (`topic_words`, from
     bot/nlu/card_matcher.py) and that the last answer does not use itself: "what was the original goal?" after
-    "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission. A verdict
+    "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission. A place, year
+    or event of the last card named in the message holds it in the thread whatever its other words: "which city in
+    India?" after the offices of 2000 asks within them, though "city" mostly names Cambodia's capital. A verdict
     without that list (an older model, Rasa's stock config) counts as `unknown`."""
     named = card_verdict(tracker).get("topic_words")
     if not isinstance(named, dict):
         return unknown
+    if names_what_last_speaks_of(tracker, last):
+        return False
     spoken_of = set(WORD.findall(last.answer.lower()))
     return any(topic != last.topic and word not in spoken_of for word, topic in named.items())
 
@@ -269,6 +286,8 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     own = set(content.topic_of(last).cards)
     family = set(content.family(last))
     text = message_text(tracker)
+    if POINTS_TO_A_PERSON.search(text):
+        family |= set(content.people_family(last))
     stems = question_words(text)
     last_covers = covered(stems, last.answer)
     best, best_score = last, STAY_ON_LAST + SAME_TOPIC
@@ -277,16 +296,20 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     unsure = bool(verdict.get("unsure", True))
     first = next(iter(ranked_cards(content, tracker)), None)
     attribute = POINTS_TO_AN_ATTRIBUTE.search(text) is not None
-    for entry in ranking:
-        card = content.card_for_label(entry.get("label")) if isinstance(entry, dict) else None
+    entries = [(entry, content.card_for_label(entry.get("label"))) for entry in ranking if isinstance(entry, dict)]
+    coverage = {card.key: covered(stems, card.answer) for _, card in entries if card is not None}
+    # Only the cards that cover the most of them move ahead: "what's the long-term goal?" after the people
+    # protected is the half billion of the same topic, not the Gates project's goal of a related one.
+    most = max((n for key, n in coverage.items() if key in family), default=0)
+    for entry, card in entries:
         if card is None:
             continue
         score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
         score += STAY_ON_LAST if card == last else 0.0
-        if card != last and covered(stems, card.answer) > last_covers:
+        if card != last and coverage[card.key] > last_covers:
             sure = card is first and not unsure and float(entry.get("score") or 0) >= LEAVE_THREAD_SCORE
             leaves = sure and (attribute or answers_kind_last_lacks(content, text, last, card))
-            if card.key in family:  # a related topic's card that has more of them counts as one of the topic's
+            if card.key in family and coverage[card.key] == most:  # a related topic's counts as the topic's
                 score += COVERS_MORE + (0.0 if card.key in own else SAME_TOPIC)
             elif leaves:
                 score += STAY_ON_LAST + SAME_TOPIC
@@ -315,9 +338,24 @@ def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) ->
     if last is None:
         return None
     points_back = is_anaphoric(tracker, last, definite) and not names_other_topic(tracker, last, False)
-    if not (points_back or is_elliptical(tracker, last)):
+    if not (points_back or is_elliptical(tracker, last) or echoes_last_answer(content, tracker, last)):
         return None
     return card_in_thread(content, tracker, last)
+
+
+def echoes_last_answer(content: Facts, tracker: Tracker, last: Card) -> bool:
+    """A short question naming nothing new whose words are in the last answer (two or more, all but one at most),
+    more of them than in the NLU's first card's: it asks within the last answer ("how many people were brought to
+    safety?" after "60 Minutes", whose answer says hundreds were; not the count of everyone IJM has rescued)."""
+    text = message_text(tracker)
+    stems = question_words(text)
+    if len(stems) < 2 or len(text.split()) > CONTEXT_WORDS or names_something(tracker, last):
+        return False
+    first = next(iter(ranked_cards(content, tracker)), None)
+    echoed = covered(stems, last.answer)
+    if first is None or first == last:
+        return False
+    return echoed >= max(2, len(stems) - 1) and echoed > covered(stems, first.answer)
 
 
 def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False) -> Card | None:

@@ -43,6 +43,8 @@ TUNING_ROUND3 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round3.yml"
 TUNING_ROUND4 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round4.yml"
 # Follow-up conversations by an eighth writer (2026-12-07, fifth session), read while tuning.
 TUNING_ROUND5 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round5.yml"
+# Follow-up conversations by a tenth writer (2026-12-07, sixth session), read while tuning.
+TUNING_ROUND6 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round6.yml"
 UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen.yml"
 # A second unseen file, by a third writer who saw only the article (2026-12-06): scored, never read while tuning.
 UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
@@ -50,7 +52,9 @@ UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
 UNSEEN_FOLLOWUPS = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen.yml"
 # Follow-up conversations by a ninth writer who saw only the article (2026-12-07, fifth session): scored, never read.
 UNSEEN_FOLLOWUPS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_second.yml"
-HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND)
+# Follow-up conversations by an eleventh writer who saw only the article (2026-12-07, sixth session): never read.
+UNSEEN_FOLLOWUPS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_third.yml"
+HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD)
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -270,9 +274,10 @@ def run_reply_evaluation(
     var/reply-evaluation-<file>-failures.md (not to be read while tuning); return the goals missed."""
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
              ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
-             ("fifth tuning file", TUNING_ROUND5), ("unseen file", UNSEEN), ("fresh unseen file", UNSEEN_FRESH),
-             ("unseen follow-ups", UNSEEN_FOLLOWUPS),
-             ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND))  # fmt: skip
+             ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6), ("unseen file", UNSEEN),
+             ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
+             ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
+             ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)

@@ -8,6 +8,7 @@ are asked through `ask_event` with a place, year or event entity.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,8 @@ class Facts:
     # the kind of answer a question asks for (a year, a count, an age) and what an answer of that kind contains: a
     # card whose answer has nothing of the kind does not answer it ("when did IJM start working in Kenya?")
     answer_kinds: tuple[tuple[str, re.Pattern, re.Pattern], ...] = ()
+    # the people the article names, and the topics about each (facts.yml `people`)
+    people: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def missing_detail(self, question: str, card: Card) -> str | None:
         """The detail the question asks for that the article does not give (and this card does not either)."""
@@ -94,6 +97,13 @@ class Facts:
         for related in topic.related:
             keys += [k for k in self.topics[related].cards if k not in keys]
         return keys
+
+    def people_family(self, card: Card) -> list[str]:
+        """The cards about the people this card's answer names ("where was he working from?" after the mission,
+        whose answer names Gary Haugen: the founder's and the founding's cards)."""
+        answer = card.answer.casefold()
+        topics = [t for name, about in self.people.items() if name.split()[-1].casefold() in answer for t in about]
+        return list(dict.fromkeys(key for topic in topics for key in self.topics[topic].cards))
 
     def topic(self, key: str | None) -> Topic | None:
         return self.topics.get(key) if key else None
@@ -203,6 +213,8 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
         }
         missing = [c for topic in topics.values() for c in topic.cards if c not in cards]
         missing += [r for topic in topics.values() for r in topic.related if r not in topics]
+        people = {str(name): tuple(str(t) for t in about) for name, about in (data.get("people") or {}).items()}
+        missing += [t for about in people.values() for t in about if t not in topics]
         if missing or not all(t.cards for t in topics.values()):
             raise ContentError(f"facts.yml: unknown cards or related topics, or a topic with no cards: {missing}")
         return Facts(
@@ -219,6 +231,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
                 for name, pattern in ((data.get("details_not_given") or {}).get("details") or {}).items()
             ),
             count_question=_optional_pattern((data.get("details_not_given") or {}).get("count_for_place_or_year")),
+            people=people,
             answer_kinds=tuple(
                 (str(name), re.compile(str(kind["question"])), re.compile(str(kind["answer"])))
                 for name, kind in ((data.get("details_not_given") or {}).get("answer_kinds") or {}).items()

@@ -17,9 +17,13 @@ EXIT_INTENTS = frozenset({"stop", "goodbye", "disclose_danger"})
 # model is very sure: it reads some real answers ("Friday at noon") as a greeting with 0.9.
 SOCIAL_INTENTS = frozenset({"greet", "thank"})
 SOCIAL_CONFIDENCE = 0.97
+# An e-mail question's answer has an address: a message with none that the model is this sure of is a request of
+# its own ("and how do I contact IJM in general" while the newsletter asks for an address), not a mistyped address.
+NO_ADDRESS_CONFIDENCE = 0.8
 
+# "and how do I contact IJM?", "ok so who do I write to": a question after a word that only joins it on.
 QUESTION_START = re.compile(
-    r"^(what|what's|whats|who|who's|whom|whose|when|where|where's|why|how|how's|which|can|could|would|will|"
+    r"^(?:(?:and|but|so|also|ok|okay|oh|then|um|hmm)\b[\s,.!]*)*(what|what's|whats|who|who's|whom|whose|when|where|where's|why|how|how's|which|can|could|would|will|"
     r"should|do|does|did|is|are|was|were|has|have|tell me|i want to know|i'd like to know|explain|show me)\b",
     re.IGNORECASE,
 )
@@ -55,11 +59,15 @@ def looks_like_question(text: str) -> bool:
     return stripped.endswith("?") or bool(QUESTION_START.match(stripped))
 
 
-def is_interruption(message: Message, answerable: frozenset[str], open_text: bool = False) -> bool:
+def is_interruption(
+    message: Message, answerable: frozenset[str], open_text: bool = False, expects_address: bool = False
+) -> bool:
     """True when the message is not an answer to the form's question but something to handle first.
 
     `answerable` are the intents the assistant can answer mid-form. An `open_text` question (a journalist's
-    question, a message for the team) is itself free text, so only a way out interrupts it.
+    question, a message for the team) is itself free text, so only a way out interrupts it. When the question
+    `expects_address` (an e-mail), a message without "@" that the model reads surely as something it can answer
+    is that, not an address.
     """
     if message.intent in EXIT_INTENTS:
         return True
@@ -68,6 +76,8 @@ def is_interruption(message: Message, answerable: frozenset[str], open_text: boo
     if message.is_button:
         return True
     if message.intent in SOCIAL_INTENTS and message.confidence >= SOCIAL_CONFIDENCE:
+        return True
+    if expects_address and "@" not in message.text and message.confidence >= NO_ADDRESS_CONFIDENCE:
         return True
     return looks_like_question(message.text)
 

@@ -135,3 +135,19 @@ def test_a_question_asking_for_a_kind_of_answer_the_card_does_not_have_is_said_t
     assert content.missing_detail("when did IJM begin?", content.card("founding_year")) is None
     assert content.missing_detail("how old were the girls?", content.card("cambodia_37_girls")) is None
     assert content.missing_detail("how many girls were rescued?", content.card("cambodia_37_girls")) is None
+
+
+def test_people_name_known_topics_and_an_unknown_one_is_refused(tmp_path):
+    import shutil
+
+    from bot.content import CONTENT_DIR, ContentError
+
+    content = facts()
+    assert content.people and all(t in content.topics for about in content.people.values() for t in about)
+    shutil.copytree(CONTENT_DIR, tmp_path / "content")
+    path = tmp_path / "content" / "facts.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["people"] = {"Someone Else": ["no_such_topic"]}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ContentError, match="no_such_topic"):
+        facts(tmp_path / "content")

@@ -52,6 +52,17 @@ def test_an_open_question_is_the_answer_itself_unless_it_is_a_way_out():
     assert is_interruption(msg("I am being held", "disclose_danger"), ANSWERABLE_MID_FORM, open_text=True)
 
 
+def test_a_sure_request_without_an_address_interrupts_an_email_question():
+    request = msg("a person at ijm in general please", "talk_to_person", 0.99)
+    assert is_interruption(request, ANSWERABLE_MID_FORM, expects_address=True)
+    assert not is_interruption(request, ANSWERABLE_MID_FORM)  # a name or a date could read so: not there
+    # an address, however the model reads it, is the answer; so is an unsure reading, which the address check
+    # then explains ("that doesn't look like an e-mail address")
+    address = msg("media@example.org", "media_enquiry", 0.95)
+    assert not is_interruption(address, ANSWERABLE_MID_FORM, expects_address=True)
+    assert not is_interruption(msg("sam at example", "talk_to_person", 0.6), ANSWERABLE_MID_FORM, expects_address=True)
+
+
 @pytest.mark.parametrize(
     ("message", "yes"),
     [
@@ -117,7 +128,16 @@ def test_clean_text_tidies_and_limits():
 
 @pytest.mark.parametrize(
     ("text", "question"),
-    [("where do you work?", True), ("How did it start", True), ("Toronto Star", False), ("Is it safe", True)],
+    [
+        ("where do you work?", True),
+        ("How did it start", True),
+        ("Toronto Star", False),
+        ("Is it safe", True),
+        ("and how do I reach a person", True),
+        ("ok so who do I write to", True),
+        ("Andrew", False),
+        ("So-Yeon", False),
+    ],
 )
 def test_looks_like_question(text, question):
     assert looks_like_question(text) is question
