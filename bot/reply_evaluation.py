@@ -45,6 +45,9 @@ TUNING_ROUND4 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round4.yml"
 TUNING_ROUND5 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round5.yml"
 # Follow-up conversations by a tenth writer (2026-12-07, sixth session), read while tuning.
 TUNING_ROUND6 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round6.yml"
+# Harder follow-ups (a different detail of the same event, chains reaching back, long chatty turns, comparisons), by
+# a twelfth writer (2026-12-07, sixth session), read while tuning.
+TUNING_ROUND7 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round7.yml"
 UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen.yml"
 # A second unseen file, by a third writer who saw only the article (2026-12-06): scored, never read while tuning.
 UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
@@ -244,7 +247,8 @@ class ReplyGoals:
     Fourth session (same model data, this session's follow-up rules): follow-ups 100% / 97.8% / 97.5% / 97.1%, the
     follow-up tuning file 91.1%, unseen 96.3% and fresh unseen 96.2%, unseen follow-ups 91.4% (first scored then).
     Fifth session: follow-ups 97.8% and 94.4% on the fourth and fifth tuning files, 94.3% and 89.0% on the two unseen
-    follow-up files; the third tuning file's questions the article can't answer 78.2%."""
+    follow-up files; the third tuning file's questions the article can't answer 78.2%. Sixth session: the sixth tuning
+    file 97.0%, the third unseen follow-up file 89.1% (88.0% before the session's changes, with the same model)."""
 
     tuning: tuple[float, float, float] = (0.95, 0.94, 0.85)
     more: tuple[float, float, float] = (0.94, 0.91, 0.90)
@@ -256,13 +260,16 @@ class ReplyGoals:
     unseen_followups: tuple[float, float, float] = (0.95, 0.88, 0.85)
     round5: tuple[float, float, float] = (0.95, 0.90, 0.85)
     unseen_followups_second: tuple[float, float, float] = (0.95, 0.84, 0.85)
+    round6: tuple[float, float, float] = (0.95, 0.92, 0.85)
+    unseen_followups_third: tuple[float, float, float] = (0.95, 0.84, 0.85)
 
     def floors(self, path: Path) -> tuple[float, float, float]:
         """Fact questions, follow-ups and questions the article does not answer."""
         by_file = {UNSEEN_FRESH: self.fresh, UNSEEN: self.unseen, TUNING_MORE: self.more,
                    TUNING_DIALOGUES: self.dialogues, TUNING_ROUND3: self.round3, TUNING_ROUND4: self.round4,
                    UNSEEN_FOLLOWUPS: self.unseen_followups, TUNING_ROUND5: self.round5,
-                   UNSEEN_FOLLOWUPS_SECOND: self.unseen_followups_second}  # fmt: skip
+                   UNSEEN_FOLLOWUPS_SECOND: self.unseen_followups_second, TUNING_ROUND6: self.round6,
+                   UNSEEN_FOLLOWUPS_THIRD: self.unseen_followups_third}  # fmt: skip
         return by_file.get(path, self.tuning)
 
 
@@ -274,7 +281,8 @@ def run_reply_evaluation(
     var/reply-evaluation-<file>-failures.md (not to be read while tuning); return the goals missed."""
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
              ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
-             ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6), ("unseen file", UNSEEN),
+             ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6),
+             ("seventh tuning file", TUNING_ROUND7), ("unseen file", UNSEEN),
              ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
              ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
              ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD))  # fmt: skip
