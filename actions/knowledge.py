@@ -41,6 +41,8 @@ DEFINITE = re.compile(r"\bthe (\w{4,})", re.IGNORECASE)
 # goal?" after the first year's cases).
 ELLIPSIS_WORDS = 4
 ELLIPSIS_WORDS_IN_THREAD = 6
+# ...not counting a word that only joins the question on ("and what was special about the data?")
+JOINING_WORD = re.compile(r"^\W*(and|so|but|ok|okay|oh|also)\b", re.IGNORECASE)
 WEAK_SCORE = 0.6
 # In the thread of the conversation, the card just answered keeps it (its answer has the asked fact's closest
 # siblings: "what year?" after the Phnom Penh rescue is 2003, not the 2015 study), unless the message itself names
@@ -89,6 +91,13 @@ TWO_THINGS = re.compile(
 SECOND_HALF_SHARE = 0.6
 SECOND_HALF_MIN = 0.25
 SECOND_HALF_RANKS = 4
+# "did that come before or after the Phnom Penh rescue?", "how does that compare to the kiln?": a comparison with the
+# last answer gets both cards (compared_with)
+COMPARES = re.compile(
+    r"\b(compared?|comparison|vs\.?|versus|stack up|(earlier|later|before|after|sooner) (or|than)|"
+    r"how (long|many years) (after|before|later|earlier)|bigger|smaller|larger|difference|ratio)\b",
+    re.IGNORECASE,
+)
 # "and the India one?", "what about 2003?": asked of the last card's topic (sibling_in_thread)
 SIBLING = re.compile(r"^\W*(and|what about|how about|same for|any)\b|\bone\W*$", re.IGNORECASE)
 SIBLING_WORDS = 7
@@ -196,7 +205,8 @@ def names_something(tracker: Tracker, last: Card | None = None) -> bool:
     """Whether the message names a place, year, event or figure; after `last`, one that card does not already speak
     of ("which city in India?" after the offices of 2000 asks within them; "where was the brothel?" after the 2003
     rescue; but "the 79% one, where was that?" after the 73% drop names another result)."""
-    if last is not None and any(figure not in figures_in(last.answer) for figure in figures_in(message_text(tracker))):
+    whole = tracker.latest_message.get("text") or ""  # the figure may be before the question part
+    if last is not None and any(figure not in figures_in(last.answer) for figure in figures_in(whole)):
         return True
     named = named_entities(tracker)
     if not named or last is None:
@@ -244,7 +254,7 @@ def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
     verdict = card_verdict(tracker)
     if not verdict.get("ranking") or text.startswith("/"):  # a button's payload, not a question
         return False
-    words = len(text.split())
+    words = len(JOINING_WORD.sub("", text).split())
     if words > ELLIPSIS_WORDS_IN_THREAD or names_something(tracker, last):
         return False
     in_thread = last is not None and not names_other_topic(tracker, last)
@@ -257,7 +267,8 @@ def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
 def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> bool:
     """Whether the message has a word that names a topic other than the last card's (`topic_words`, from
     bot/nlu/card_matcher.py) and that the last answer does not use itself: "what was the original goal?" after
-    "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission. A place, year
+    "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission; so does a word
+    of a related topic (facts.yml `related`: "what was special about the data?" after the Gates project). A place, year
     or event of the last card named in the message holds it in the thread whatever its other words: "which city in
     India?" after the offices of 2000 asks within them, though "city" mostly names Cambodia's capital. A verdict
     without that list (an older model, Rasa's stock config) counts as `unknown`."""
@@ -267,7 +278,8 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
     if names_what_last_speaks_of(tracker, last):
         return False
     spoken_of = set(WORD.findall(last.answer.lower()))
-    return any(topic != last.topic and word not in spoken_of for word, topic in named.items())
+    thread = {last.topic, *facts().topic_of(last).related}
+    return any(topic not in thread and word not in spoken_of for word, topic in named.items())
 
 
 def question_words(text: str) -> set[str]:
@@ -282,7 +294,14 @@ def covered(stems: set[str], answer: str) -> int:
 
 
 def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
-    """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST)."""
+    """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST).
+    After a card that sums up the whole article (facts.yml `sums_up`), whose answer has a little of everything, the
+    NLU's sure first card ("who founded it?" after the 25 years: the founder)."""
+    verdict = card_verdict(tracker)
+    first = next(iter(ranked_cards(content, tracker)), None)
+    sure = not verdict.get("unsure", True) and float(verdict.get("score") or 0) >= LEAVE_THREAD_SCORE
+    if last.sums_up and first is not None and sure:
+        return first
     own = set(content.topic_of(last).cards)
     family = set(content.family(last))
     text = message_text(tracker)
@@ -291,10 +310,8 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     stems = question_words(text)
     last_covers = covered(stems, last.answer)
     best, best_score = last, STAY_ON_LAST + SAME_TOPIC
-    verdict = card_verdict(tracker)
     ranking = verdict.get("ranking") or []
     unsure = bool(verdict.get("unsure", True))
-    first = next(iter(ranked_cards(content, tracker)), None)
     attribute = POINTS_TO_AN_ATTRIBUTE.search(text) is not None
     entries = [(entry, content.card_for_label(entry.get("label"))) for entry in ranking if isinstance(entry, dict)]
     coverage = {card.key: covered(stems, card.answer) for _, card in entries if card is not None}
@@ -420,6 +437,20 @@ def sibling_in_thread(content: Facts, tracker: Tracker) -> Card | None:
     )
 
 
+def compared_with(content: Facts, tracker: Tracker, card: Card) -> Card | None:
+    """The card to answer beside `card` when the question compares it with the last answer ("how does that compare to
+    the number freed from the brick kiln?" after the 37 girls: both), or, when `card` is the last one, with the NLU's
+    sure first card ("how many years after the founding was that?" after the offices of 2000: the founding too)."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    if last is None or not COMPARES.search(message_text(tracker)):
+        return None
+    if card != last:
+        return last
+    verdict = card_verdict(tracker)
+    first = next(iter(ranked_cards(content, tracker)), None)
+    return first if first is not None and first != last and not verdict.get("unsure", True) else None
+
+
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     """For "how old were they?": the card in the thread of the last one answered (see STAY_ON_LAST)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
@@ -458,13 +489,15 @@ class ActionAnswerFact(Action):
         if weak and (journey := continue_journey(tracker)) is not None:
             return journey  # "never done one before, any help?" after the fundraiser ideas
         if (sibling := sibling_in_thread(content, tracker)) is not None:
-            return answer_card(dispatcher, tracker, content, sibling, asked=True, in_thread=True)
+            also = compared_with(content, tracker, sibling)
+            return answer_card(dispatcher, tracker, content, sibling, asked=True, second=also, in_thread=True)
         if intent == FOLLOW_UP_INTENT:
             card = follow_up_card(content, tracker)
             if card is None:
                 send_topic_menu(dispatcher, content, "follow_up_without_context", list(content.topics.values()))
                 return []
-            return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True)
+            also = compared_with(content, tracker, card)
+            return answer_card(dispatcher, tracker, content, card, asked=True, second=also, in_thread=True)
 
         ranked = ranked_cards(content, tracker)
         # A year no card has ("what happened in 1999?"): say so, unless the question is clearly about one card
@@ -475,7 +508,8 @@ class ActionAnswerFact(Action):
             send_topic_menu(dispatcher, content, "unknown_place_or_year", content.topics_with_entities())
             return []
         if (in_context := card_in_context(content, tracker)) is not None:
-            return answer_card(dispatcher, tracker, content, in_context, asked=True, in_thread=True)
+            also = compared_with(content, tracker, in_context)
+            return answer_card(dispatcher, tracker, content, in_context, asked=True, second=also, in_thread=True)
         unsure = bool(verdict.get("unsure", True))
         if ranked and not unsure:
             # A close call (a card of another topic nearly as likely): answer, and offer the others too.
@@ -484,7 +518,7 @@ class ActionAnswerFact(Action):
                 if verdict.get("close_call")
                 else []
             )
-            second = second_half(content, tracker, ranked)
+            second = second_half(content, tracker, ranked) or compared_with(content, tracker, ranked[0])
             others = [c for c in others if c != second]
             return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others, second=second)
         entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}

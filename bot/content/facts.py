@@ -29,6 +29,7 @@ class Card:
     years: tuple[int, ...] = ()
     events: tuple[str, ...] = ()
     gives: tuple[str, ...] = ()  # details of details_not_given this card does give
+    sums_up: bool = False  # sums up the whole article: a follow-up after it is read on its own when the NLU is sure
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
                 years=tuple(int(y) for y in _strings(entry, "years")),
                 events=_strings(entry, "events"),
                 gives=_strings(entry, "gives"),
+                sums_up=entry.get("sums_up") is True,
             )
             for key, entry in data["cards"].items()
         }

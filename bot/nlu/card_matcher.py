@@ -53,7 +53,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.question_guard import QUESTION_PART_KEY
+from bot.nlu.question_guard import AFTER_PREAMBLE_KEY, QUESTION_PART_KEY
 
 FACT_CARD_KEY = "fact_card"
 RESPONSE_SELECTOR_KEY = "response_selector"
@@ -326,9 +326,10 @@ class CardMatcher(GraphComponent):
         selector: dict[str, float],
         years: frozenset[str] = frozenset(),
         events: frozenset[str] = frozenset(),
+        numbers: frozenset[str] | None = None,
     ) -> list[Scored]:
         lexical = self.index.scores(text)
-        numbers = numbers_in(text)
+        numbers = numbers_in(text) if numbers is None else numbers
         weight, bonus = float(self.config["selector_weight"]), float(self.config["intent_bonus"])
 
         # only a year some card's questions name counts: one no card knows ("in 2012") changes nothing
@@ -355,6 +356,17 @@ class CardMatcher(GraphComponent):
             for label in set(lexical) | set(selector)
         ]
         return sorted(scored, key=lambda s: s.score, reverse=True)
+
+    def rank_readings(
+        self,
+        readings: list[tuple[str, dict[str, float]]],
+        intent: str | None,
+        years: frozenset[str],
+        events: frozenset[str],
+        numbers: frozenset[str],
+    ) -> list[Scored]:
+        """`rank` of each reading of the message (its text and the learned opinion of it), merged by `best_of`."""
+        return best_of(*(self.rank(text, intent, learned, years, events, numbers) for text, learned in readings))
 
     def _names_event(self, label: str, events: frozenset[str]) -> bool:
         """Whether the card's training questions name one of these events (as the message wrote them)."""
@@ -419,9 +431,13 @@ class CardMatcher(GraphComponent):
                 for e in entities
                 if e.get("entity") == "event" and isinstance(e.get("start"), int) and isinstance(e.get("end"), int)
             )
+            # the numbers of the whole message count ("no the other one, the 79% one. where was that?")
+            numbers = numbers_in(text)
+            whole = text if message.get(AFTER_PREAMBLE_KEY) else None
             text = message.get(QUESTION_PART_KEY) or text  # "who led it?" of "thank you! who led it?"
-            learned = self.learned_opinion(message, text)
-            ranking = self.rank(text, intent, learned, years, events)
+            # after a reaction or a story, the whole message is a second reading: each card at its better score
+            readings = [(t, self.learned_opinion(message, t)) for t in ([text] if whole is None else [text, whole])]
+            ranking = self.rank_readings(readings, intent, years, events, numbers)
             if not ranking:
                 continue
             best = ranking[0]
@@ -434,7 +450,7 @@ class CardMatcher(GraphComponent):
                     if r.get(INTENT_NAME_KEY) != rescued[INTENT_NAME_KEY]
                 ]
                 message.set(INTENT_RANKING_KEY, [rescued, *others], add_to_output=True)
-                ranking = self.rank(text, rescued[INTENT_NAME_KEY], learned, years, events)
+                ranking = self.rank_readings(readings, rescued[INTENT_NAME_KEY], years, events, numbers)
                 best = ranking[0]
             message.set(
                 FACT_CARD_KEY,
@@ -450,6 +466,16 @@ class CardMatcher(GraphComponent):
                 add_to_output=True,
             )
         return messages
+
+
+def best_of(*rankings: list[Scored]) -> list[Scored]:
+    """One ranking of several readings of a message: each card at its best score."""
+    best: dict[str, Scored] = {}
+    for ranking in rankings:
+        for scored in ranking:
+            if scored.label not in best or scored.score > best[scored.label].score:
+                best[scored.label] = scored
+    return sorted(best.values(), key=lambda s: s.score, reverse=True)
 
 
 def numbers_in(text: str) -> frozenset[str]:

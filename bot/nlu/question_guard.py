@@ -10,6 +10,10 @@ happened next?" are questions, which DIET reads as `thank` from their first word
 `courtesies` whose part after the first sentence break is a question about something falls back the same way, so
 that the question is answered (a follow-up in the thread of the last answer, actions/), not "You're welcome!". The
 question itself is kept as `question_part` for the card matcher, which then reads "who led it?" and not "thank".
+
+So is a question after a reaction or a story that DIET could not place (`preambles`: "oh cool my dad loves that
+show. what country was it about?", "makes sense, ty. what happened to trafficking of minors after?"): its last
+sentence, when that is a question about something, is the `question_part`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from bot.nlu.intent_change import replace_intent
 
 FALLBACK_INTENT = "nlu_fallback"
 QUESTION_PART_KEY = "question_part"
+# Set (True) when the question part follows a reaction or a story, whose words may name what it asks about ("the 79%
+# one. where was that?"): the card matcher then reads the whole message as well as the question.
+AFTER_PREAMBLE_KEY = "question_after_preamble"
 # A question about something: a question word first (after a joining word or a preposition: "and when did it stop?",
 # "by how much did it drop?"), not addressed to the assistant or about the asker's own doing ("do you stop?",
 # "how do I stop this?", "can you stop?" stay commands).
@@ -40,6 +47,8 @@ MIN_WORDS = 3
 # The first sentence break: what follows it is the rest of the message ("thanks! who led it?" → "who led it?").
 WH_WORD = re.compile(r"(?:(?:and|so|but|ok|okay)\s+)?(who|whom|whose|what|when|where|why|which|how)\b")
 TO_THE_ASSISTANT = re.compile(r"\b(you|your|u|ur)\b", re.IGNORECASE)
+# "I want to help. where do I start?" asks about the visitor's own doing, not about IJM
+ABOUT_THE_ASKER = re.compile(r"\b(i|i'm|im|me|my|we|our|us)\b", re.IGNORECASE)
 SENTENCE_BREAK = re.compile(r"[.!,;:]+\s*|\s+-+\s+")
 
 
@@ -58,11 +67,23 @@ def question_after_courtesy(text: str) -> str | None:
     return parts[1] if WH_WORD.match(parts[1].casefold()) or parts[1].rstrip().endswith("?") else None
 
 
+def question_after_preamble(text: str) -> str | None:
+    """The message's last sentence when something comes before it and it is a question about something, not one
+    addressed to the assistant ("oh cool. what country was it about?" → "what country was it about?")."""
+    parts = [part for part in SENTENCE_BREAK.split(text.strip()) if part.strip()]
+    if len(parts) < 2:
+        return None
+    last = parts[-1]
+    if not is_question_about_something(last) or TO_THE_ASSISTANT.search(last) or ABOUT_THE_ASKER.search(last):
+        return None
+    return last if WH_WORD.match(last.casefold()) or last.rstrip().endswith("?") else None
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class QuestionNotCommand(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"commands": ["stop"], "courtesies": []}
+        return {"commands": ["stop"], "courtesies": [], "preambles": []}
 
     @classmethod
     def create(
@@ -78,12 +99,15 @@ class QuestionNotCommand(GraphComponent):
         config = {**self.get_default_config(), **config}
         self.commands = frozenset(config["commands"])
         self.courtesies = frozenset(config["courtesies"])
+        self.preambles = frozenset(config["preambles"])
 
     def question_in(self, intent: str | None, text: str) -> str | None:
         """The question the message asks when DIET read it as a command or a courtesy, else None."""
         if intent in self.commands:
             return text if is_question_about_something(text) else None
-        return question_after_courtesy(text) if intent in self.courtesies else None
+        if intent in self.courtesies:
+            return question_after_courtesy(text)
+        return question_after_preamble(text) if intent in self.preambles else None
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -94,5 +118,6 @@ class QuestionNotCommand(GraphComponent):
                 continue
             if question != text:
                 message.set(QUESTION_PART_KEY, question, add_to_output=True)
+                message.set(AFTER_PREAMBLE_KEY, name in self.preambles)
             replace_intent(message, FALLBACK_INTENT)
         return messages

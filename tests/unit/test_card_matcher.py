@@ -321,3 +321,26 @@ def test_the_question_after_a_courtesy_is_what_the_cards_are_matched_against():
     # the whole message is read as the 79% result
     _, card = verdict_of(parsed(text, [("nlu_fallback", 0.5)], {}))
     assert card["card"] == "gates_result_79"
+
+
+def test_a_number_before_the_question_part_still_counts():
+    # "no the other one, the 79% one. where was that?": the question part is "where was that?", the 79 is before it
+    text = "no the other one, the 79% one. where was that?"
+    message = parsed(text, [("nlu_fallback", 0.5)], {})
+    message.set("question_part", "where was that?")
+    _, card = verdict_of(message)
+    assert card["card"] == "gates_result_79"
+
+
+def test_after_a_reaction_or_a_story_the_whole_message_is_read_as_well_as_its_question():
+    text = "I keep thinking about the auditors in the Philippines. when was that?"
+    message = parsed(text, [("nlu_fallback", 0.5)], {})
+    message.set("question_part", "when was that?")
+    message.set("question_after_preamble", True)
+    _, card = verdict_of(message)
+    assert card["card"] == "gates_result_79"
+    # a courtesy's question part is read alone
+    message = parsed(text, [("nlu_fallback", 0.5)], {})
+    message.set("question_part", "when was that?")
+    _, card = verdict_of(message)
+    assert card["card"] == "founding_year"

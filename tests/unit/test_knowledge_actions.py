@@ -700,3 +700,56 @@ def test_a_pronoun_for_the_person_the_last_answer_names_reaches_that_persons_car
     # without a pronoun for a person, the mission's own thread holds
     messages = answer_after("mission_statement", "ask_followup", "where was it working from back then?", parse)
     assert answered(messages, "mission_statement")
+
+
+def test_a_comparison_with_the_last_answer_gets_both_cards():
+    # "how does that compare to the number freed from the brick kiln?" after the 37 girls
+    parse = scored(("kiln_7000_freed", 0.9), ("cambodia_37_girls", 0.2))
+    text = "how does that compare to the number freed from the brick kiln"
+    messages = answer_after("cambodia_37_girls", "ask_event", text, parse)
+    content = facts()
+    assert answered(messages, "kiln_7000_freed") and content.card("cambodia_37_girls").answer in messages[0]["text"]
+    # staying on the last card, the NLU's sure first card is the other half
+    parse = scored(("founding_year", 0.8), ("offices_2000", 0.3))
+    messages = answer_after("offices_2000", "ask_followup", "how many years after the founding was that", parse)
+    assert answered(messages, "offices_2000") and content.card("founding_year").answer in messages[0]["text"]
+    # no comparison, one card
+    parse = scored(("kiln_7000_freed", 0.9), ("cambodia_37_girls", 0.2))
+    messages = answer_after("cambodia_37_girls", "ask_event", "how many were freed from the brick kiln", parse)
+    assert content.card("cambodia_37_girls").answer not in messages[0]["text"]
+
+
+def test_after_a_card_that_sums_up_the_article_a_follow_up_goes_to_the_nlus_sure_card():
+    # "ok and who founded it" after the 25 years, whose answer has a little of everything
+    assert facts().card("twenty_five_years").sums_up and not facts().card("gates_project").sums_up
+    parse = scored(("gary_haugen", 0.98), ("twenty_five_years", 0.1))
+    messages = answer_after("twenty_five_years", "ask_founder", "ok and who founded it", parse)
+    assert answered(messages, "gary_haugen")
+    # an unsure NLU does not move it; nor does a sure one after a card of one subject
+    unsure = {"fact_card": {**parse["fact_card"], "unsure": True}}
+    messages = answer_after("twenty_five_years", "ask_founder", "ok and who founded it", unsure)
+    assert answered(messages, "twenty_five_years")
+    parse = scored(("founding_year", 0.8), ("gates_project", 0.2))
+    messages = answer_after("gates_project", "ask_followup", "how long was it", parse)
+    assert answered(messages, "gates_project")
+
+
+def test_a_word_of_a_related_topic_does_not_break_the_thread():
+    # "and what was special about the data" after the Gates project: "data" mostly names the impact topic, which is
+    # related to the Philippines; the 79% card, whose answer speaks of the data, is the answer
+    ranked = scored(("twenty_five_years", 0.42), ("gates_result_79", 0.2), ("gates_project", 0.1))
+    parse = with_topic_words(ranked, data="impact")
+    messages = answer_after("gates_project", "ask_anniversary", "and what was special about the data", parse)
+    assert answered(messages, "gates_result_79")
+    # a word of an unrelated topic still does
+    parse = with_topic_words(scored(("gary_haugen", 0.9), ("gates_project", 0.1)), founder="founder")
+    messages = answer_after("gates_project", "ask_founder", "and the founder", parse)
+    assert answered(messages, "gary_haugen")
+
+
+def test_a_figure_before_the_question_part_starts_a_new_subject():
+    # "no the other one, the 79% one. where was that?" after the 73% drop: the question part is "where was that?"
+    text = "no the other one, the 79% one. where was that?"
+    parse = {**scored(("gates_result_79", 0.8), ("cambodia_73_percent", 0.3)), "question_part": "where was that?"}
+    messages = answer_after("cambodia_73_percent", "nlu_fallback", text, parse)
+    assert answered(messages, "gates_result_79")

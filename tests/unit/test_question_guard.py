@@ -49,6 +49,7 @@ def test_a_question_after_a_courtesy_falls_back_so_that_it_is_answered(text):
     # the question alone is what the card matcher reads
     question = message.get("question_part")
     assert question and text.endswith(question) and len(question) < len(text)
+    assert message.get("question_after_preamble") is False
 
 
 @pytest.mark.parametrize(
@@ -66,3 +67,39 @@ def test_courtesies_are_guarded_only_when_configured():
     message = parsed("thank you! who led it?", [("thank", 0.9), ("ask_followup", 0.05)])
     QuestionNotCommand({"commands": ["stop"]}).process([message])
     assert message.get("intent")["name"] == "thank"
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("oh cool my dad loves that show. what country was it about?", "what country was it about?"),
+        (
+            "makes sense, ty. what happened to trafficking of minors after?",
+            "what happened to trafficking of minors after?",
+        ),
+        ("wow that's so sad, how many girls were there?", "how many girls were there?"),
+    ],
+)
+def test_a_question_after_a_reaction_not_understood_as_a_whole_is_read_as_its_question(text, question):
+    for intent in ("nlu_fallback", "out_of_scope"):
+        message = parsed(text, [(intent, 0.5), ("ask_followup", 0.3)])
+        QuestionNotCommand({"preambles": ["nlu_fallback", "out_of_scope"]}).process([message])
+        assert message.get("intent")["name"] == "nlu_fallback"
+        assert message.get("question_part") == question
+        assert message.get("question_after_preamble") is True  # the card matcher reads the whole message too
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what is this?", "I want to help. where do I start?", "hmm, what can you do?", "ok, tell me more", "cool. bye"],
+)
+def test_no_question_part_without_a_question_about_something_after_something_else(text):
+    message = parsed(text, [("out_of_scope", 0.5), ("ask_followup", 0.3)])
+    QuestionNotCommand({"preambles": ["out_of_scope"]}).process([message])
+    assert message.get("question_part") is None and message.get("intent")["name"] == "out_of_scope"
+
+
+def test_a_question_after_a_reaction_is_guarded_only_for_the_configured_intents():
+    message = parsed("oh cool. what country was it about?", [("ask_media_coverage", 0.8), ("out_of_scope", 0.1)])
+    QuestionNotCommand({"preambles": ["nlu_fallback", "out_of_scope"]}).process([message])
+    assert message.get("question_part") is None and message.get("intent")["name"] == "ask_media_coverage"
