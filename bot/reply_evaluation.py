@@ -248,7 +248,8 @@ class ReplyGoals:
     follow-up tuning file 91.1%, unseen 96.3% and fresh unseen 96.2%, unseen follow-ups 91.4% (first scored then).
     Fifth session: follow-ups 97.8% and 94.4% on the fourth and fifth tuning files, 94.3% and 89.0% on the two unseen
     follow-up files; the third tuning file's questions the article can't answer 78.2%. Sixth session: the sixth tuning
-    file 97.0%, the third unseen follow-up file 89.1% (88.0% before the session's changes, with the same model)."""
+    file 97.0%, the seventh 85.0% (75.0% at first), the third unseen follow-up file 90.2% (88.0% before the session's
+    changes, with the same model data)."""
 
     tuning: tuple[float, float, float] = (0.95, 0.94, 0.85)
     more: tuple[float, float, float] = (0.94, 0.91, 0.90)
@@ -261,7 +262,8 @@ class ReplyGoals:
     round5: tuple[float, float, float] = (0.95, 0.90, 0.85)
     unseen_followups_second: tuple[float, float, float] = (0.95, 0.84, 0.85)
     round6: tuple[float, float, float] = (0.95, 0.92, 0.85)
-    unseen_followups_third: tuple[float, float, float] = (0.95, 0.84, 0.85)
+    unseen_followups_third: tuple[float, float, float] = (0.95, 0.85, 0.85)
+    round7: tuple[float, float, float] = (0.95, 0.80, 0.85)
 
     def floors(self, path: Path) -> tuple[float, float, float]:
         """Fact questions, follow-ups and questions the article does not answer."""
@@ -269,7 +271,7 @@ class ReplyGoals:
                    TUNING_DIALOGUES: self.dialogues, TUNING_ROUND3: self.round3, TUNING_ROUND4: self.round4,
                    UNSEEN_FOLLOWUPS: self.unseen_followups, TUNING_ROUND5: self.round5,
                    UNSEEN_FOLLOWUPS_SECOND: self.unseen_followups_second, TUNING_ROUND6: self.round6,
-                   UNSEEN_FOLLOWUPS_THIRD: self.unseen_followups_third}  # fmt: skip
+                   UNSEEN_FOLLOWUPS_THIRD: self.unseen_followups_third, TUNING_ROUND7: self.round7}  # fmt: skip
         return by_file.get(path, self.tuning)
 
 
