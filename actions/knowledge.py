@@ -297,11 +297,10 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     """The card a follow-up asks for: the last card, unless the message names another clearly (see STAY_ON_LAST).
     After a card that sums up the whole article (facts.yml `sums_up`), whose answer has a little of everything, the
     NLU's sure first card ("who founded it?" after the 25 years: the founder)."""
+    if last.sums_up and (surely := sure_first_card(content, tracker, LEAVE_THREAD_SCORE)) is not None:
+        return surely
     verdict = card_verdict(tracker)
     first = next(iter(ranked_cards(content, tracker)), None)
-    sure = not verdict.get("unsure", True) and float(verdict.get("score") or 0) >= LEAVE_THREAD_SCORE
-    if last.sums_up and first is not None and sure:
-        return first
     own = set(content.topic_of(last).cards)
     family = set(content.family(last))
     text = message_text(tracker)
@@ -333,6 +332,14 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
         if score > best_score:
             best, best_score = card, score
     return best
+
+
+def sure_first_card(content: Facts, tracker: Tracker, min_score: float = 0.0) -> Card | None:
+    """The NLU's first card when its verdict is sure (and scores at least `min_score`), else None."""
+    verdict = card_verdict(tracker)
+    if verdict.get("unsure", True) or float(verdict.get("score") or 0) < min_score:
+        return None
+    return next(iter(ranked_cards(content, tracker)), None)
 
 
 def answers_kind_last_lacks(content: Facts, question: str, last: Card, card: Card) -> bool:
@@ -369,9 +376,9 @@ def echoes_last_answer(content: Facts, tracker: Tracker, last: Card) -> bool:
     if len(stems) < 2 or len(text.split()) > CONTEXT_WORDS or names_something(tracker, last):
         return False
     first = next(iter(ranked_cards(content, tracker)), None)
-    echoed = covered(stems, last.answer)
     if first is None or first == last:
         return False
+    echoed = covered(stems, last.answer)
     return echoed >= max(2, len(stems) - 1) and echoed > covered(stems, first.answer)
 
 
@@ -446,9 +453,8 @@ def compared_with(content: Facts, tracker: Tracker, card: Card) -> Card | None:
         return None
     if card != last:
         return last
-    verdict = card_verdict(tracker)
-    first = next(iter(ranked_cards(content, tracker)), None)
-    return first if first is not None and first != last and not verdict.get("unsure", True) else None
+    first = sure_first_card(content, tracker)
+    return first if first != last else None
 
 
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:

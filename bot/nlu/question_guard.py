@@ -61,22 +61,23 @@ def question_after_courtesy(text: str) -> str | None:
     """A question about something after the message's first sentence break ("thank you! who led it?" → "who led
     it?"), not one addressed to the assistant ("thanks! who are you?", "thanks, what can you do?" stay courtesies)."""
     parts = SENTENCE_BREAK.split(text.strip(), maxsplit=1)
-    if len(parts) < 2 or not is_question_about_something(parts[1]) or TO_THE_ASSISTANT.search(parts[1]):
-        return None
-    # a question word or a question mark: "have a good one" opens like "have they…?" but is a goodbye
-    return parts[1] if WH_WORD.match(parts[1].casefold()) or parts[1].rstrip().endswith("?") else None
+    return parts[1] if len(parts) == 2 and asks_about_something(parts[1]) else None
+
+
+def asks_about_something(part: str) -> bool:
+    """A part of a message that is a question about something, not one addressed to the assistant, opening with a
+    question word or ending with a question mark ("have a good one" opens like "have they…?" but is a goodbye)."""
+    if not is_question_about_something(part) or TO_THE_ASSISTANT.search(part):
+        return False
+    return bool(WH_WORD.match(part.casefold())) or part.rstrip().endswith("?")
 
 
 def question_after_preamble(text: str) -> str | None:
     """The message's last sentence when something comes before it and it is a question about something, not one
     addressed to the assistant ("oh cool. what country was it about?" → "what country was it about?")."""
     parts = [part for part in SENTENCE_BREAK.split(text.strip()) if part.strip()]
-    if len(parts) < 2:
-        return None
-    last = parts[-1]
-    if not is_question_about_something(last) or TO_THE_ASSISTANT.search(last) or ABOUT_THE_ASKER.search(last):
-        return None
-    return last if WH_WORD.match(last.casefold()) or last.rstrip().endswith("?") else None
+    last = parts[-1] if len(parts) >= 2 else ""
+    return last if last and asks_about_something(last) and not ABOUT_THE_ASKER.search(last) else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
