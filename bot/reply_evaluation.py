@@ -4,7 +4,9 @@ The files (tests/nlu/facts_*.yml) were written from the article alone by people 
 question names the fact(s) the reply must contain (`expect`: every item; an item that is a list is any one of
 its alternatives), or says the article has no answer (`answerable: false`: the reply must say so honestly).
 `followups` are conversations scored on the reply to their last turn; `actions` are requests scored on any of
-`expect_any`. The assistant runs for real (`ijm-bot run` on free loopback ports and a throw-away SQLite
+`expect_any`; `journeys` are whole conversations (giving, the forms, a question in the middle of one, a disclosure
+part-way) scored turn by turn: each turn's reply must contain one of its `expect_any`, and a journey goes through
+only if every turn does. The assistant runs for real (`ijm-bot run` on free loopback ports and a throw-away SQLite
 database); every question is a new conversation over the REST channel.
 
 Only the tuning file's failures are printed; the unseen file's are written to var/ and not looked at while
@@ -57,7 +59,12 @@ UNSEEN_FOLLOWUPS = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen.yml"
 UNSEEN_FOLLOWUPS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_second.yml"
 # Follow-up conversations by an eleventh writer who saw only the article (2026-12-07, sixth session): never read.
 UNSEEN_FOLLOWUPS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_third.yml"
-HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD)
+# Whole conversations through the supporter journeys, turn by turn, by a thirteenth writer who saw only the article
+# and a description of what the assistant does (2026-12-07, seventh session), read while tuning; and by a
+# fourteenth writer from the same brief, scored, never read.
+TUNING_JOURNEYS = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning.yml"
+UNSEEN_JOURNEYS = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen.yml"
+HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS)
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -93,17 +100,21 @@ def honest_markers() -> list[str]:
 
 @dataclass
 class Case:
-    kind: str  # question, unanswerable, followup, action
+    kind: str  # question, unanswerable, followup, action, journey
     turns: list[str]
     expect: list = field(default_factory=list)
     expect_any: list[str] = field(default_factory=list)
+    # A journey's checks, one per turn: the reply to that turn must contain one of them (an empty list: not checked).
+    checks: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
 class Outcome:
     case: Case
-    reply: str
+    reply: str  # the last reply; for a journey that failed, the first turn that failed and its reply
     passed: bool
+    turns_passed: int = 0  # a journey's checked turns whose reply had what was expected
+    turns_checked: int = 0
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -118,6 +129,10 @@ def load_cases(path: Path) -> list[Case]:
         cases.append(Case("followup", list(entry["turns"]), expect=list(entry.get("expect") or [])))
     for entry in data.get("actions") or []:
         cases.append(Case("action", [entry["q"]], expect_any=[str(x) for x in entry.get("expect_any") or []]))
+    for entry in data.get("journeys") or []:
+        turns = entry["turns"]
+        cases.append(Case("journey", [str(t["say"]) for t in turns],
+                          checks=[[str(x) for x in t.get("expect_any") or []] for t in turns]))  # fmt: skip
     return cases
 
 
@@ -129,6 +144,19 @@ def judge(case: Case, reply: str, markers: list[str]) -> bool:
     return bool(case.expect) and all(contains(reply, item) for item in case.expect)
 
 
+def judge_journey(case: Case, replies: list[str]) -> Outcome:
+    """A journey goes through when every checked turn's reply has one of its checks; a journey with nothing to
+    check never passes."""
+    checked = [i for i, check in enumerate(case.checks) if check]
+    failed = [i for i in checked if i >= len(replies) or not any(contains(replies[i], c) for c in case.checks[i])]
+    if failed:
+        i = failed[0]
+        got = replies[i][:300] if i < len(replies) else ""
+        where = f"turn {i + 1} {case.turns[i]!r}: expected any of {case.checks[i]}; got {got!r}"
+        return Outcome(case, where, False, len(checked) - len(failed), len(checked))
+    return Outcome(case, replies[-1] if replies else "", bool(checked), len(checked), len(checked))
+
+
 def reply_text(messages: list[dict]) -> str:
     """The bot's messages as a visitor reads them: texts and button titles."""
     parts = []
@@ -138,14 +166,15 @@ def reply_text(messages: list[dict]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def play(rest_url: str, case: Case) -> str:
+def play(rest_url: str, case: Case) -> list[str]:
+    """Each turn's reply, one conversation."""
     sender = f"eval-{uuid.uuid4().hex[:12]}"
-    reply = ""
+    replies = []
     for turn in case.turns:
         response = requests.post(rest_url, json={"sender": sender, "message": turn}, timeout=30)
         response.raise_for_status()
-        reply = reply_text(response.json())
-    return reply
+        replies.append(reply_text(response.json()))
+    return replies
 
 
 @dataclass
@@ -166,6 +195,11 @@ class FileScore:
     def rate(self, kind: str) -> float:
         passed, total = self.share(kind)
         return passed / total if total else 1.0
+
+    def turn_share(self) -> tuple[int, int]:
+        """The journeys' checked turns that had what was expected."""
+        journeys = [o for o in self.outcomes if o.case.kind == "journey"]
+        return sum(o.turns_passed for o in journeys), sum(o.turns_checked for o in journeys)
 
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.passed]
@@ -209,15 +243,19 @@ def score_files(rest_url: str, files: list[tuple[str, Path]], stock: bool = Fals
     for label, path in files:
         outcomes = []
         for case in load_cases(path):
-            reply = play(rest_url, case)
-            outcomes.append(Outcome(case, reply, judge(case, reply, markers)))
+            replies = play(rest_url, case)
+            if case.kind == "journey":
+                outcomes.append(judge_journey(case, replies))
+            else:
+                outcomes.append(Outcome(case, replies[-1], judge(case, replies[-1], markers)))
         scores.append(FileScore(f"{label} (stock config)" if stock else label, path, outcomes, stock))
     return scores
 
 
 def markdown(scores: list[FileScore]) -> str:
     kinds = [("question", "fact questions: the reply has the fact"), ("unanswerable", "not in the article: said so"),
-             ("followup", "follow-ups keep the thread"), ("action", "requests reach their journey")]  # fmt: skip
+             ("followup", "follow-ups keep the thread"), ("action", "requests reach their journey"),
+             ("journey", "journeys go through, every turn")]  # fmt: skip
     lines = ["# Replies on the held-out visitor questions", "", "| | " + " | ".join(s.label for s in scores) + " |",
              "|---|" + "---|" * len(scores)]  # fmt: skip
     for kind, name in kinds:
@@ -226,11 +264,15 @@ def markdown(scores: list[FileScore]) -> str:
             passed, total = score.share(kind)
             cells.append(f"{passed}/{total} ({passed / total:.1%})" if total else "-")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    turns = [score.turn_share() for score in scores]
+    lines.append("| journeys' turns answered | " + " | ".join(
+        f"{passed}/{total} ({passed / total:.1%})" if total else "-" for passed, total in turns) + " |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
 def failure_lines(score: FileScore) -> list[str]:
-    return [f"- [{o.case.kind}] {' → '.join(o.case.turns)!r}: expected {o.case.expect or o.case.expect_any}; "
+    return [f"- [journey] {' → '.join(o.case.turns)!r}: {o.reply}" if o.case.kind == "journey" else
+            f"- [{o.case.kind}] {' → '.join(o.case.turns)!r}: expected {o.case.expect or o.case.expect_any}; "
             f"got {o.reply[:300]!r}" for o in score.failures()]  # fmt: skip
 
 
@@ -274,6 +316,13 @@ class ReplyGoals:
                    UNSEEN_FOLLOWUPS_THIRD: self.unseen_followups_third, TUNING_ROUND7: self.round7}  # fmt: skip
         return by_file.get(path, self.tuning)
 
+    # Journeys that go through, every turn (set when the files were first scored, seventh session).
+    journeys_tuning: float = 0.0
+    journeys_unseen: float = 0.0
+
+    def journey_floor(self, path: Path) -> float:
+        return self.journeys_unseen if path == UNSEEN_JOURNEYS else self.journeys_tuning
+
 
 def run_reply_evaluation(
     report_dir: Path, check: bool, goals: ReplyGoals = ReplyGoals(), stock_model: Path | None = None
@@ -284,10 +333,10 @@ def run_reply_evaluation(
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
              ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
              ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6),
-             ("seventh tuning file", TUNING_ROUND7), ("unseen file", UNSEEN),
+             ("seventh tuning file", TUNING_ROUND7), ("journeys tuning file", TUNING_JOURNEYS), ("unseen file", UNSEEN),
              ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
              ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
-             ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD))  # fmt: skip
+             ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD), ("unseen journeys", UNSEEN_JOURNEYS))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)
@@ -318,4 +367,7 @@ def run_reply_evaluation(
             if score.rate(kind) < floor:
                 what = "questions not in the article said so" if kind == "unanswerable" else f"{kind}s answered"
                 problems.append(f"{score.label}: {what} {score.rate(kind):.1%} < {floor:.0%}")
+        if score.rate("journey") < goals.journey_floor(score.path):
+            floor = goals.journey_floor(score.path)
+            problems.append(f"{score.label}: journeys through {score.rate('journey'):.1%} < {floor:.0%}")
     return problems

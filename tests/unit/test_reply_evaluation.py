@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.reply_evaluation import Case, contains, honest_markers, judge, load_cases, reply_text
+from bot.reply_evaluation import Case, contains, honest_markers, judge, judge_journey, load_cases, reply_text
 from tests.conftest import ROOT
 
 
@@ -18,6 +18,23 @@ def test_every_expected_item_must_be_in_the_reply():
     assert judge(case, "from just three to 10 years old", [])
     assert not judge(case, "from just three years old", [])
     assert not judge(Case("question", ["?"], expect=[]), "anything", [])  # a case with nothing to find never passes
+
+
+def test_a_journey_goes_through_only_if_every_checked_turn_does(tmp_path):
+    path = tmp_path / "journeys.yml"
+    path.write_text(
+        "journeys:\n- turns:\n  - say: 'newsletter please'\n    expect_any: ['What e-mail address']\n"
+        "  - say: 'hmm'\n  - say: 'yes'\n    expect_any: ['is now signed up', 'already signed up']\n"
+    )
+    [case] = load_cases(path)
+    assert case.kind == "journey" and case.turns == ["newsletter please", "hmm", "yes"]
+    assert case.checks == [["What e-mail address"], [], ["is now signed up", "already signed up"]]
+    through = judge_journey(case, ["What e-mail address should...", "anything", "a@b.ca is already signed up"])
+    assert through.passed and (through.turns_passed, through.turns_checked) == (2, 2)
+    stuck = judge_journey(case, ["Sorry, I didn't understand that.", "anything", "a@b.ca is now signed up"])
+    assert not stuck.passed and (stuck.turns_passed, stuck.turns_checked) == (1, 2)
+    assert stuck.reply.startswith("turn 1 'newsletter please'")  # the failure says where the journey broke
+    assert not judge_journey(Case("journey", ["hi"], checks=[[]]), ["Hello!"]).passed  # nothing checked: no pass
 
 
 def test_a_question_the_article_cannot_answer_passes_only_with_an_honest_reply():
@@ -145,7 +162,7 @@ def test_the_unseen_files_failures_stay_out_of_the_report(monkeypatch, tmp_path)
     monkeypatch.setattr(evaluation, "PROJECT_ROOT", tmp_path)
     problems = run_reply_evaluation(tmp_path, check=True)
     report = (tmp_path / "reply-evaluation.md").read_text()
-    assert len(HIDDEN) == 5
+    assert len(HIDDEN) == 6
     for hidden in HIDDEN:
         assert f"secret {hidden.stem}" not in report
         assert f"secret {hidden.stem}" in (tmp_path / "var" / f"reply-evaluation-{hidden.stem}-failures.md").read_text()
