@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.journey_thread import asks_for_the_link_again, link_journey_message
 from bot.content.contacts import contacts
 from bot.content.links import links, tracked_url
 from bot.donations.amounts import parse_amount
@@ -20,10 +21,22 @@ def _today() -> date:
     return date.today()
 
 
-def donate_reply(content: DonateContent, tracker: Tracker, public_url: str, today: date) -> list[str]:
-    """The messages answering "I want to donate", in order."""
+def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
+    """The text and frequency the gift is read from: the latest message's, or, when it asks for the link again
+    and names neither, the message the last link answered ("$25 once" ... "send me that link again")."""
     text = tracker.latest_message.get("text") or ""
     frequency = next(iter(tracker.get_latest_entity_values("frequency")), None)
+    if frequency is None and asks_for_the_link_again(text) and (earlier := link_journey_message(tracker)):
+        message = earlier[1]
+        entities = (message.get("parse_data") or {}).get("entities") or []
+        frequency = next((e.get("value") for e in entities if e.get("entity") == "frequency"), None)
+        return str(message.get("text") or ""), frequency
+    return text, frequency
+
+
+def donate_reply(content: DonateContent, tracker: Tracker, public_url: str, today: date) -> list[str]:
+    """The messages answering "I want to donate" (and "is my gift matched? I want to give $100"), in order."""
+    text, frequency = gift_asked(tracker)
     frequency = frequency if frequency in links()["donate"].frequencies else None
     amount = parse_amount(text, content.largest_amount)
 
@@ -60,17 +73,19 @@ class ActionDonate(Action):
 
 
 class ActionAnswerMatching(Action):
-    """ "Is my gift matched?": yes while the campaign runs, otherwise say there is none (never a guess)."""
+    """ "Is my gift matched?": yes while the campaign runs, with the link (filled in with the amount and frequency
+    named: "is my gift matched? i want to give $100"); otherwise say there is none (never a guess)."""
 
     def name(self) -> str:
         return "action_answer_matching"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         content = donate_content()
-        link = tracked_url(Settings.from_env().public_url, "donate", tracker.sender_id)
+        settings = Settings.from_env()
+        link = tracked_url(settings.public_url, "donate", tracker.sender_id)
         if content.campaign.running_on(_today()):
-            dispatcher.utter_message(text=f"{content.campaign.headline} {content.campaign.matched}")
-            dispatcher.utter_message(text=content.message("donate", link=link))
+            for reply in donate_reply(content, tracker, settings.public_url, _today()):
+                dispatcher.utter_message(text=reply)
         else:
             dispatcher.utter_message(text=content.message("no_matching", link=link))
         return []

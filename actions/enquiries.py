@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import JourneyForm, form_values, reset
+from actions.journey_thread import last_bot_action
 from actions.records import submit_enquiry
 from bot.content.contacts import contacts
 from bot.content.supporters import Messages, enquiry_messages
@@ -52,13 +54,30 @@ class ActionSubmitMedia(Action):
         return reset("media_form")
 
 
+# "leave a message", "yes, I'd like to leave a message", "can you take a message": the offer's button typed, which
+# DIET reads as asking for a person again.
+TAKES_THE_OFFER = re.compile(r"\b(leave|take|send|write|pass on|pass along|give)\b.{0,25}\bmessage\b", re.IGNORECASE)
+
+
+def takes_the_offer(tracker: Tracker) -> bool:
+    """The offer to take a message was just made, and the visitor's words take it."""
+    text = str(tracker.latest_message.get("text") or "")
+    if last_bot_action(tracker) != "action_offer_contacts":
+        return False
+    return enquiry_messages("person")("offer_yes").casefold() in text.casefold() or bool(TAKES_THE_OFFER.search(text))
+
+
 class ActionOfferContacts(Action):
-    """ "Can I talk to a person?": the teams' contacts, and the offer to take a message."""
+    """ "Can I talk to a person?": the teams' contacts, and the offer to take a message; right after the offer, the
+    offer's own words typed ("leave a message") take it. (A rule on the intent could not tell "leave a message" from
+    "what's the email?", which also reads as asking for a person and wants the contacts again.)"""
 
     def name(self) -> str:
         return "action_offer_contacts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if takes_the_offer(tracker):
+            return [*reset("message_form"), FollowupAction("message_form")]
         for reply in contact_replies():
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return reset("message_form")

@@ -16,16 +16,19 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.interruptions import ANSWERABLE_MID_FORM
+from bot.content.assistant import assistant_content
+from bot.content.contacts import contacts
 from bot.content.supporters import Messages, enquiry_messages, prompt_for
 from bot.settings import Settings
 from bot.supporters.emails import find_email
 from bot.supporters.understanding import (
     MAX_SHORT_ANSWER_CHARS,
     Message,
+    asks_about_privacy,
     clean_name,
     clean_text,
-    is_explicit_yes,
     is_interruption,
+    reads_consent,
     wants_to_skip,
 )
 
@@ -119,7 +122,15 @@ class JourneyForm(Action, ABC):
         if slots[requested] == OPTIONAL_NAME and wants_to_skip(message):
             return [SlotSet(requested, SKIPPED)]
         kind = slots[requested]
-        if is_interruption(message, ANSWERABLE_MID_FORM, open_text=kind == OPEN, expects_address=kind == EMAIL):
+        if kind != OPEN and asks_about_privacy(message.text):
+            people = contacts()
+            contact = people.line_for(people.get(people.default_route))
+            dispatcher.utter_message(text=assistant_content().message("privacy_in_form").format(contact=contact))
+            return [SlotSet(requested, None)]  # the form asks its question again
+        if is_interruption(
+            message, ANSWERABLE_MID_FORM, open_text=kind == OPEN, expects_address=kind == EMAIL,
+            expects_yes_no=kind == CONSENT,
+        ):  # fmt: skip
             return []
         return [SlotSet(requested, self.read(kind, message, tracker, dispatcher))]
 
@@ -127,7 +138,10 @@ class JourneyForm(Action, ABC):
         """The slot's value from the visitor's answer, or None after saying why it can't be used."""
         messages = self.messages()
         if kind == CONSENT:
-            return is_explicit_yes(message)
+            consent = reads_consent(message)
+            if consent is None:
+                dispatcher.utter_message(text=messages("consent_unclear"))
+            return consent
         if kind == EMAIL:
             check = find_email(message.text)
             if check.email is None:

@@ -5,9 +5,16 @@ matching answer (not understood). Its answer is the journey's own follow-up (for
 team and the offer), never the topic menu or a guessed fact.
 
 data/rules.yml sends `ask_followup` and `nlu_fallback` there too; this covers the intents a rule cannot list.
+
+Asking for a link again ("ok np. can you send me that link again") reaches further back: to the last journey in the
+conversation that gave a link, with the amount and frequency the visitor named then, though a newsletter sign-up
+came in between.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction
@@ -21,6 +28,18 @@ JOURNEYS = {
 }
 JOURNEY_WORDS = 8
 LISTEN = "action_listen"
+# The journeys whose answer is a link, and the action that gives it again.
+LINK_JOURNEYS = {
+    "action_donate": "action_donate",
+    "action_answer_matching": "action_donate",
+    "action_fundraising_ideas": "action_fundraising_ideas",
+}
+LINK_AGAIN = re.compile(
+    r"\b(link|url)\b.{0,30}\b(again|one more time|once more)\b|\b(resend|re-send|send again)\b.{0,20}\blink\b|"
+    r"\bwhat was (the|that) link\b|\b(lost|closed)\b.{0,30}\b(link|tab|page)\b",
+    re.IGNORECASE,
+)
+LINK_AGAIN_WORDS = 14
 
 
 def last_bot_action(tracker: Tracker) -> str | None:
@@ -37,10 +56,30 @@ def last_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
+def asks_for_the_link_again(text: str) -> bool:
+    return len(text.split()) <= LINK_AGAIN_WORDS and bool(LINK_AGAIN.search(text))
+
+
+def link_journey_message(tracker: Tracker) -> tuple[str, dict[str, Any]] | None:
+    """The last journey of the conversation that gave a link, and the visitor's message it answered."""
+    answered_by: str | None = None
+    for event in reversed(tracker.events[:-1] if tracker.events else []):
+        kind = event.get("event")
+        if kind == "action" and event.get("name") in LINK_JOURNEYS and answered_by is None:
+            answered_by = str(event.get("name"))
+        elif kind == "user" and answered_by is not None:
+            return answered_by, event
+    return None
+
+
 def journey_in_thread(tracker: Tracker) -> str | None:
     """The action answering a follow-up to the journey just answered, when the latest message is short, typed (not
-    a button) and names no place, year or event (those are questions about IJM's history)."""
+    a button) and names no place, year or event (those are questions about IJM's history); or, for a request for
+    the link again, the last journey that gave one."""
     text = (tracker.latest_message.get("text") or "").strip()
+    typed = bool(text) and not text.startswith("/")
+    if typed and asks_for_the_link_again(text) and (linked := link_journey_message(tracker)) is not None:
+        return LINK_JOURNEYS[linked[0]]
     if not text or text.startswith("/") or len(text.split()) > JOURNEY_WORDS:
         return None
     if any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event")):

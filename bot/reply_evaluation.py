@@ -64,7 +64,12 @@ UNSEEN_FOLLOWUPS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_thir
 # fourteenth writer from the same brief, scored, never read.
 TUNING_JOURNEYS = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning.yml"
 UNSEEN_JOURNEYS = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen.yml"
-HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS)
+# A second pair from a corrected brief (a form does not ask what the visitor already said; where jobs, volunteering
+# and partnerships are sent), by a fifteenth writer (harder journeys, read while tuning) and a sixteenth (never read).
+TUNING_JOURNEYS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_second.yml"
+UNSEEN_JOURNEYS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_second.yml"
+HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS,
+          UNSEEN_JOURNEYS_SECOND)  # fmt: skip
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -321,7 +326,7 @@ class ReplyGoals:
     journeys_unseen: float = 0.0
 
     def journey_floor(self, path: Path) -> float:
-        return self.journeys_unseen if path == UNSEEN_JOURNEYS else self.journeys_tuning
+        return self.journeys_unseen if path in (UNSEEN_JOURNEYS, UNSEEN_JOURNEYS_SECOND) else self.journeys_tuning
 
 
 def run_reply_evaluation(
@@ -333,10 +338,12 @@ def run_reply_evaluation(
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
              ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
              ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6),
-             ("seventh tuning file", TUNING_ROUND7), ("journeys tuning file", TUNING_JOURNEYS), ("unseen file", UNSEEN),
+             ("seventh tuning file", TUNING_ROUND7), ("journeys tuning file", TUNING_JOURNEYS),
+             ("second journeys tuning file", TUNING_JOURNEYS_SECOND), ("unseen file", UNSEEN),
              ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
              ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
-             ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD), ("unseen journeys", UNSEEN_JOURNEYS))  # fmt: skip
+             ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD), ("unseen journeys", UNSEEN_JOURNEYS),
+             ("second unseen journeys", UNSEEN_JOURNEYS_SECOND))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)

@@ -12,9 +12,21 @@ _NUMBER = r"(?P<number>-?\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|-?\d+(?:\.\d{1,2})?)"
 _BEFORE = r"(?P<before>\$|cad\s?\$?|c\$)\s?"
 _AFTER = r"\s?(?P<after>\$|dollars?|bucks|cad\b|canadian)"
 _WITH_CURRENCY = re.compile(rf"(?:{_BEFORE}{_NUMBER}|{_NUMBER.replace('number', 'number2')}{_AFTER})", re.I)
-_BARE = re.compile(r"(?<![\d.,])-?\d+(?:\.\d{1,2})?(?![\d.,%])")
+_BARE = re.compile(r"(?<![\d.,])-?\d+(?:\.\d{1,2})?(?![\d.,%a-zA-Z])")
 _NEGATIVE_WORDS = re.compile(r"\b(minus|negative)\s+(?=\d)", re.I)
 _YEAR = re.compile(r"^(19|20)\d{2}$")
+# "$5k", "500k": thousands. A bare "5k" or "10k" is more often a race than a gift: only from 100k up, or with a $.
+_THOUSANDS = re.compile(r"(?P<dollar>\$\s?)?(?<![\w.,])(?P<number>\d+(?:\.\d+)?)\s?k\b", re.I)
+
+
+def _expand_thousands(text: str) -> str:
+    def expand(match: re.Match[str]) -> str:
+        number = Decimal(match.group("number"))
+        if not match.group("dollar") and number < 100:
+            return match.group(0)
+        return f"{match.group('dollar') or ''}{(number * 1000).normalize():f}"
+
+    return _THOUSANDS.sub(expand, text)
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ def _digits(text: str) -> str:
 
 def parse_amount(text: str, largest: Decimal) -> Amount | None:
     """The amount named in `text`, None if none is. Bare numbers count only when nothing else could be meant."""
-    text = _NEGATIVE_WORDS.sub("-", _digits(text))
+    text = _NEGATIVE_WORDS.sub("-", _expand_thousands(_digits(text)))
     match = _WITH_CURRENCY.search(text)
     if match:
         raw = match.group("number") or match.group("number2")

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 
 # Intents that end a form at once, whatever was asked (see the form rules in data/rules.yml).
 EXIT_INTENTS = frozenset({"stop", "goodbye", "disclose_danger"})
+# DIET reads some answers as `stop` from one word ("end of june" for a date): `stop` ends a form only with a word of
+# stopping in the message.
+STOPPING_WORDS = re.compile(
+    r"\b(stop\w*|cancel\w*|quit|never\s?mind|nvm|forget|exit|changed? my mind|enough|done|drop it|no more|abort|"
+    r"end (it|this|that|here|now|the (form|chat|conversation|sign-?up))|don'?t want|not interested|later)\b",
+    re.IGNORECASE,
+)
+# "you can text me at 604-555-0182" where an e-mail address was asked is the visitor's own detail, not a request.
+OWN_DETAILS = re.compile(r"\d{3}\D{0,2}\d{3}\D?\d{4}|\bmy (e-?mail|address|number|phone|cell)\b", re.IGNORECASE)
 # "thanks" or "hello" mid-form is answered, not taken for a name, though it is no question. Only when the
 # model is very sure: it reads some real answers ("Friday at noon") as a greeting with 0.9.
 SOCIAL_INTENTS = frozenset({"greet", "thank"})
@@ -23,14 +32,36 @@ NO_ADDRESS_CONFIDENCE = 0.8
 
 # "and how do I contact IJM?", "ok so who do I write to": a question after a word that only joins it on.
 QUESTION_START = re.compile(
-    r"^(?:(?:and|but|so|also|ok|okay|oh|then|um|hmm)\b[\s,.!]*)*(what|what's|whats|who|who's|whom|whose|when|where|where's|why|how|how's|which|can|could|would|will|"
+    r"^(?:(?:and|but|so|also|ok|okay|oh|then|um|hmm|wait|actually|sorry|btw|by the way|hold on|hang on|quick question|"
+    r"one (?:more )?question)\b[\s,.!:-]*)*"
+    r"(what|what's|whats|who|who's|whom|whose|when|where|where's|why|how|how's|which|can|could|would|will|"
     r"should|do|does|did|is|are|was|were|has|have|tell me|i want to know|i'd like to know|explain|show me)\b",
+    re.IGNORECASE,
+)
+# A no in words, first thing in the message: "nah", "not right now", "i'd rather not", "don't".
+CLEAR_NO = re.compile(
+    r"^\W*(no|nope|nah|not (now|yet|today|right now|really|interested)|i don'?t|i do not|don'?t|i'?d rather not|"
+    r"rather not|never)\b",
     re.IGNORECASE,
 )
 NEGATION = re.compile(r"\b(no|not|nope|nah|don'?t|do not|never|won'?t|disagree|refuse)\b", re.IGNORECASE)
 SKIP = re.compile(
     r"^(skip|skip it|skip that|skip this|pass|no|no thanks|no thank you|nope|rather not|i'?d rather not|"
     r"prefer not|i prefer not to|prefer not to say|none|n/?a|-)[.!]*$",
+    re.IGNORECASE,
+)
+# "yep go ahead", "ok sure why not": a yes typed where a name was asked (the offer it answers was already taken).
+YES_PHRASE = re.compile(
+    r"^\W*((yes|yep|yeah|yup|sure|ok|okay|alright|all right|of course|absolutely|definitely|please|go ahead|"
+    r"sounds good|why not|great|perfect|cool|thanks|thank you|let'?s do it|do it)\W*)+$",
+    re.IGNORECASE,
+)
+# "what will you do with my email?", "will you share my address?": what happens to what the visitor gives a form.
+PRIVACY_QUESTION = re.compile(
+    r"\b(privacy|private|confidential|spam|sell|share|shared|sharing|do with|happens? (to|with)|use|used|store|stored|"
+    r"keep|kept|safe)\b.{0,40}\b(e-?mails?|address|data|info|information|details|name|number)\b|"
+    r"\b(my|your) (data|information|info|details|e-?mail|address)\b.{0,30}\b(safe|private|shared|sold|used|stored)\b|"
+    r"\bprivacy (policy|notice)\b|\bspam(med|ming)?\b",
     re.IGNORECASE,
 )
 NAME_PREFIX = re.compile(
@@ -60,17 +91,21 @@ def looks_like_question(text: str) -> bool:
 
 
 def is_interruption(
-    message: Message, answerable: frozenset[str], open_text: bool = False, expects_address: bool = False
+    message: Message,
+    answerable: frozenset[str],
+    open_text: bool = False,
+    expects_address: bool = False,
+    expects_yes_no: bool = False,
 ) -> bool:
     """True when the message is not an answer to the form's question but something to handle first.
 
     `answerable` are the intents the assistant can answer mid-form. An `open_text` question (a journalist's
     question, a message for the team) is itself free text, so only a way out interrupts it. When the question
     `expects_address` (an e-mail), a message without "@" that the model reads surely as something it can answer
-    is that, not an address.
+    is that, not an address. When it `expects_yes_no` (consent), a request the model is sure of is that, not a no.
     """
     if message.intent in EXIT_INTENTS:
-        return True
+        return message.intent != "stop" or message.is_button or bool(STOPPING_WORDS.search(message.text))
     if open_text or message.intent not in answerable:
         return False
     if message.is_button:
@@ -78,15 +113,38 @@ def is_interruption(
     if message.intent in SOCIAL_INTENTS and message.confidence >= SOCIAL_CONFIDENCE:
         return True
     if expects_address and "@" not in message.text and message.confidence >= NO_ADDRESS_CONFIDENCE:
+        return not OWN_DETAILS.search(message.text)
+    if expects_yes_no and message.confidence >= NO_ADDRESS_CONFIDENCE:
         return True
     return looks_like_question(message.text)
 
 
 def is_explicit_yes(message: Message) -> bool:
-    """Consent counts only for a clear yes: the affirm intent (or its button) and no negation in the text."""
+    """Consent counts only for a clear yes: words that are only a yes ("ok sure why not"), or the affirm intent (or
+    its button) and no negation in the text."""
+    if YES_PHRASE.match(message.text.strip()):
+        return True
     if message.intent != "affirm":
         return False
     return message.is_button or not NEGATION.search(message.text)
+
+
+def asks_about_privacy(text: str) -> bool:
+    """A question about what becomes of the visitor's details (asked while a form wants them)."""
+    return looks_like_question(text) and "@" not in text and bool(PRIVACY_QUESTION.search(text))
+
+
+def reads_consent(message: Message) -> bool | None:
+    """Consent's answer: True for a clear yes, False for a clear no (a no in words first, or the `deny` intent with a
+    no in the words), None for anything else ("hmm before i agree, how often do you send them", "hmm i guess?
+    maybe?", which DIET reads as `deny`), which is asked again: a question or a doubt is neither consent nor a
+    refusal, and must not end the sign-up."""
+    if is_explicit_yes(message):
+        return True
+    text = message.text.strip()
+    if CLEAR_NO.match(text) or (message.intent == "deny" and NEGATION.search(text)):
+        return False
+    return None
 
 
 def wants_to_skip(message: Message) -> bool:
@@ -110,6 +168,8 @@ def clean_name(text: str) -> str | None:
     """A person's name from "I'm Jane", "my name is Jean-Luc Picard." or "Amélie"; None if it can't be one."""
     tidy = clean_text(text, limit=MAX_NAME_CHARS * 2)
     if tidy is None:
+        return None
+    if YES_PHRASE.match(tidy):
         return None
     name = NAME_PREFIX.sub("", tidy).strip(" .!,;:")
     if not name or len(name) > MAX_NAME_CHARS or "@" in name or "<" in name or "/" in name:

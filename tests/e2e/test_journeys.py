@@ -161,6 +161,43 @@ def test_talk_to_a_person_gives_contacts_and_takes_a_message(assistant):
     assert assistant.query("SELECT team FROM enquiries WHERE email = :e", e=email) == [("donor_care",)]
 
 
+def test_typing_the_offers_words_takes_the_offer_and_asking_the_address_gives_the_contacts(assistant):
+    """ "leave a message" typed (read as asking for a person again) starts the message form; "what's the email?" after
+    the same offer gets the contacts again, not the form."""
+    visitor = Visitor(assistant)
+    visitor.says("can i talk to a real person")
+    assert asks(visitor.says("yes, I'd like to leave a message"), "message_name")
+    other = Visitor(assistant)
+    other.says("How do I get in touch with IJM Canada?")
+    texts = other.says("what's the email")
+    assert "info@ijm.ca" in texts[0] and not asks(texts, "message_name")
+
+
+def test_a_doubt_at_the_consent_step_is_asked_again_and_a_question_is_answered(assistant):
+    email = f"doubt-{uuid.uuid4().hex[:8]}@example.org"
+    visitor = Visitor(assistant)
+    assert asks(visitor.says("Sign me up for IJM updates"), "newsletter_email")
+    visitor.says(email)
+    visitor.says("skip")
+    texts = visitor.says("what will you do with my email?")
+    assert "erased" in texts[0] and consent_sentence() in texts[-1]
+    texts = visitor.says("wait what is the 7.3 million number about")
+    assert "7.3 million" in texts[0] and consent_sentence() in texts[-1]
+    assert "signed up" in visitor.says("ok yes i agree")[0]
+    assert len(assistant.query("SELECT id FROM newsletter_records WHERE email = :e", e=email)) == 1
+
+
+def test_the_link_again_after_a_sign_up_is_the_same_gift(assistant):
+    visitor = Visitor(assistant)
+    assert "$25" in visitor.says("hi! i'd like to donate $25 once, for my sister's birthday")[-1]
+    visitor.says("oh and do you have a newsletter")
+    visitor.says(f"amelie-{uuid.uuid4().hex[:8]}@example.org")
+    visitor.says("Amelie")
+    assert "haven't signed you up" in visitor.says("nah")[0]
+    texts = visitor.says("ok np. can you send me that link again")
+    assert "Donate now" in texts[-1] and "amount=25" in texts[-1] and "frequency=" in texts[-1]
+
+
 def go_quiet_for(assistant, sender: str, seconds: float) -> None:
     """Move the conversation's stored events `seconds` into the past, as if the visitor had been silent that long
     (Rasa starts a new session after the domain's session_expiration_time, measured from the stored events)."""

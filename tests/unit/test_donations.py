@@ -30,6 +30,8 @@ LARGEST = Decimal(100000)
         ("cinquante dollars par mois", "50"),
         ("put 40 a month in", "40"),
         ("in 2010 I gave 30 dollars", "30"),
+        ("i want to give $5k", "5000"),
+        ("$2.5k please", "2500"),
     ],
 )
 def test_amounts_as_visitors_write_them(text, expected):
@@ -105,3 +107,28 @@ def test_an_absurd_amount_points_to_donor_care_and_leaves_the_amount_out():
     replies = donate_reply(donate_content(), _tracker("I want to give a billion dollars"), "http://w", date(2099, 1, 1))
     assert "info@ijm.ca" in replies[0]
     assert "amount=" not in replies[-1]
+
+
+def test_asking_whether_a_named_gift_is_matched_gets_the_link_filled_in(monkeypatch):
+    """ "is my gift matched right now? i want to give $100": yes, and the form with $100 in it."""
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    import actions.donate as donate
+
+    monkeypatch.setattr(donate, "_today", lambda: date(2026, 12, 1))
+    message = {"text": "is my gift matched right now? i want to give $100", "entities": [],
+               "intent": {"name": "ask_matching", "confidence": 0.62}}  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    asyncio.run(donate.ActionAnswerMatching().run(dispatcher, Tracker("c", {}, message, [], False, None, {}, "x"), {}))
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts[0].startswith("MATCHING FUNDS AVAILABLE!") and "$100" in texts[-1] and "amount=100" in texts[-1]
+
+
+def test_thousands_written_with_k():
+    large = parse_amount("could i give 500k?", LARGEST)
+    assert large is not None and large.problem == "too_large"
+    assert parse_amount("a 10k walk", LARGEST) is None  # a race, not a gift
+    walk = parse_amount("after my 5k run i want to give 20 dollars", LARGEST)
+    assert walk is not None and walk.plain() == "20"

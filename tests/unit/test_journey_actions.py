@@ -141,11 +141,23 @@ def test_the_optional_first_name_can_be_skipped():
 
 @pytest.mark.parametrize(
     ("text", "intent", "consent"),
-    [("yes I agree", "affirm", True), ("no", "deny", False), ("hmm", "nlu_fallback", False)],
-)
-def test_consent_is_true_only_for_a_clear_yes(text, intent, consent):
-    _, events = run(ValidateNewsletterForm(), tracker(text, intent, slots={"requested_slot": "newsletter_consent"}))
+    [("yes I agree", "affirm", True), ("no", "deny", False), ("nah not right now", "nlu_fallback", False),
+     ("hmm", "nlu_fallback", None), ("hmm before i agree, how often do you send them", "nlu_fallback", None),
+     ("sure but don't share my address", "affirm", None)],
+)  # fmt: skip
+def test_consent_is_true_only_for_a_clear_yes_and_a_doubt_is_asked_again(text, intent, consent):
+    """A doubt or a question the assistant can't answer is neither consent nor a refusal: the question is asked
+    again (with a word on why), and the sign-up is not dropped."""
+    asked = tracker(text, intent, slots={"requested_slot": "newsletter_consent"})
+    messages, events = run(ValidateNewsletterForm(), asked)
     assert slot_events(events) == {"newsletter_consent": consent}
+    assert bool(messages) == (consent is None)
+
+
+def test_a_question_at_the_consent_step_is_answered_not_taken_for_a_no():
+    slots = {"requested_slot": "newsletter_consent"}
+    asked = tracker("wait what is the 7.3 million number about", "ask_impact", 1.0, slots=slots)
+    assert run(ValidateNewsletterForm(), asked) == ([], [])
 
 
 def test_the_kind_of_fundraiser_comes_from_the_entity_or_the_text():
@@ -295,7 +307,54 @@ def test_an_interruption_is_answered_without_starting_another_form():
     assert texts == ["utter_you_are_welcome"]
 
 
+def test_a_vague_question_in_the_middle_of_the_fundraiser_form_is_about_fundraising():
+    """"wait what's the free guide called?" while the form asks for a name: the guide and the events team, not the
+    topic menu; a question a card answers surely is still that card's."""
+    vague = tracker("wait what's the free guide called?", "ask_followup", 0.64)
+    vague.active_loop = {"name": "fundraiser_form"}
+    texts, _ = run(ActionAnswerInterruption(), vague)
+    assert any("25 Tips for the Novice Fundraiser" in t and "events@ijm.ca" in t for t in texts)
+    assert not any("Birthday fundraiser:" in t for t in texts)  # not the ideas again
+    outside = tracker("wait what's the free guide called?", "ask_followup", 0.64)  # no form: not for this rule
+    texts, _ = run(ActionAnswerInterruption(), outside)
+    assert not any("25 Tips" in t for t in texts)
+
+
 def test_cancelling_forgets_every_form_answer():
     texts, events = run(ActionFormCancelled(), tracker("never mind", "stop"))
     assert "Nothing from that form was saved" in texts[0]
     assert set(slot_events(events)) == {s for slots in FORM_SLOTS.values() for s in slots}
+
+
+@pytest.mark.parametrize("slot", ["newsletter_email", "newsletter_first_name", "newsletter_consent"])
+def test_a_privacy_question_in_a_form_is_answered_and_the_question_asked_again(slot):
+    """ "what will you do with my email?" is not a mistyped address (nor a name, nor a no)."""
+    messages, events = run(
+        ValidateNewsletterForm(), tracker("what will you do with my email?", slots={"requested_slot": slot})
+    )
+    assert slot_events(events) == {slot: None}
+    assert "erased" in messages[0] and "info@ijm.ca" in messages[0]
+
+
+def test_a_yes_where_a_name_was_asked_is_not_taken_for_a_name():
+    slots = {"requested_slot": "lead_name"}
+    messages, events = run(ValidateFundraiserForm(), tracker("ok sure why not", "affirm", 0.99, slots=slots))
+    assert slot_events(events) == {"lead_name": None} and messages
+    _, events = run(ValidateFundraiserForm(), tracker("Rene", "affirm", 0.77, slots=slots))
+    assert slot_events(events) == {"lead_name": "Rene"}  # a name the model reads as yes stays a name
+
+
+def test_the_offers_words_typed_right_after_it_take_it():
+    from actions.enquiries import ActionOfferContacts
+
+    def said_after_offer(text: str, last_action: str = "action_offer_contacts") -> Tracker:
+        events = [{"event": "user", "text": "can i talk to a person"}, {"event": "action", "name": last_action},
+                  {"event": "action", "name": "action_listen"}, {"event": "user", "text": text}]  # fmt: skip
+        message = {"text": text, "intent": {"name": "talk_to_person", "confidence": 0.99}, "entities": []}
+        return Tracker("unit", {}, message, events, False, None, {}, "action_listen")
+
+    messages, events = run(ActionOfferContacts(), said_after_offer("yes, I'd like to leave a message"))
+    assert messages == [] and events[-1] == {"event": "followup", "name": "message_form", "timestamp": None}
+    for text, last in (("what's the email", "action_offer_contacts"), ("leave a message", "action_answer_fact")):
+        messages, events = run(ActionOfferContacts(), said_after_offer(text, last))
+        assert "info@ijm.ca" in messages[0] and not any(e.get("event") == "followup" for e in events)

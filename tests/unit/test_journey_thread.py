@@ -91,3 +91,33 @@ def test_the_last_action_is_the_one_before_the_latest_message():
     state.events.append({"event": "user", "text": "a second message"})  # two in a row: the first went unanswered
     assert last_bot_action(state) is None
     assert last_bot_action(Tracker("unit", {}, {}, [], False, None, {}, "action_listen")) is None
+
+
+def test_the_link_again_reaches_back_to_the_last_journey_that_gave_one_with_its_amount():
+    """ "$25 once" → the link; a newsletter sign-up; "ok np. can you send me that link again" → the same gift's link."""
+    from actions.donate import gift_asked
+    from actions.journey_thread import journey_in_thread
+
+    gift = {"event": "user", "text": "i'd like to donate $25 once",
+            "parse_data": {"entities": [{"entity": "frequency", "value": "one_time"}]}}  # fmt: skip
+    events = [
+        gift,
+        {"event": "action", "name": "action_donate"},
+        {"event": "bot", "text": "Here is the donation form with $25, a one-time gift filled in"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "oh and do you have a newsletter"},
+        {"event": "action", "name": "newsletter_form"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "nah"},
+        {"event": "action", "name": "action_submit_newsletter"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    again = "ok np. can you send me that link again"
+    message = {"text": again, "intent": {"name": "ask_followup", "confidence": 0.96}, "entities": []}
+    state = Tracker("unit", {}, message, [*events, {"event": "user", "text": again}], False, None, {}, "action_listen")
+    assert journey_in_thread(state) == "action_donate"
+    assert gift_asked(state) == ("i'd like to donate $25 once", "one_time")
+    # a message that does not ask for the link again is read as it is, and is no follow-up so long after
+    other = {"text": "what year did IJM start", "intent": {"name": "ask_founding", "confidence": 0.9}, "entities": []}
+    state = Tracker("unit", {}, other, [*events, {"event": "user", "text": other["text"]}], False, None, {}, "x")
+    assert journey_in_thread(state) is None and gift_asked(state) == ("what year did IJM start", None)

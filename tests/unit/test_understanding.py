@@ -12,6 +12,7 @@ from bot.supporters.understanding import (
     is_explicit_yes,
     is_interruption,
     looks_like_question,
+    reads_consent,
     wants_to_skip,
 )
 
@@ -38,6 +39,10 @@ def msg(text: str, intent: str | None = "nlu_fallback", confidence: float = 0.8)
         (msg("next spring", "ask_anniversary", 0.6), False),
         (msg("yes", "affirm", 0.99), False),
         (msg("sam@example.org", "unsubscribe_newsletter", 0.9), False),
+        # `stop` from one word of an answer ("end of june" for a date) is the answer; with a word of stopping, a way out
+        (msg("end of june", "stop", 0.9), False),
+        (msg("actually cancel, i need to talk to my boss first", "stop", 0.9), True),
+        (msg("/stop", "stop", 1.0), True),
     ],
 )
 def test_what_interrupts_a_form(message, interrupts):
@@ -61,6 +66,9 @@ def test_a_sure_request_without_an_address_interrupts_an_email_question():
     address = msg("media@example.org", "media_enquiry", 0.95)
     assert not is_interruption(address, ANSWERABLE_MID_FORM, expects_address=True)
     assert not is_interruption(msg("sam at example", "talk_to_person", 0.6), ANSWERABLE_MID_FORM, expects_address=True)
+    # the visitor's own phone number or address in words is a (wrong) answer, not a request for the contacts
+    phone = msg("you can text me at 604-555-0182", "talk_to_person", 0.96)
+    assert not is_interruption(phone, ANSWERABLE_MID_FORM, expects_address=True)
 
 
 @pytest.mark.parametrize(
@@ -70,6 +78,8 @@ def test_a_sure_request_without_an_address_interrupts_an_email_question():
         (msg("Yes, I agree", "affirm"), True),
         (msg("/affirm", "affirm", 1.0), True),
         (msg("sure", "affirm"), True),
+        (msg("ok sure why not", "affirm"), True),  # "why not" is a yes
+        (msg("yep go ahead", "nlu_fallback"), True),
         (msg("no", "deny"), False),
         (msg("yes... no, I don't agree", "affirm"), False),  # negated: not explicit
         (msg("not really", "affirm"), False),
@@ -141,3 +151,18 @@ def test_clean_text_tidies_and_limits():
 )
 def test_looks_like_question(text, question):
     assert looks_like_question(text) is question
+
+
+@pytest.mark.parametrize(
+    ("message", "consent"),
+    [
+        (msg("ok sure why not", "affirm"), True),
+        (msg("nah", "deny"), False),
+        (msg("not interested", "nlu_fallback"), False),
+        (msg("no thank you", "deny"), False),
+        (msg("hmm i guess? maybe?", "deny", 0.97), None),  # DIET's `deny`, but no no in the words: asked again
+        (msg("hmm before i agree, how often do you send them", "nlu_fallback"), None),
+    ],
+)
+def test_consent_is_yes_no_or_asked_again(message, consent):
+    assert reads_consent(message) is consent

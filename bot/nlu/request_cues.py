@@ -1,0 +1,101 @@
+"""Requests recognised by an unmistakable cue when DIET reads them as something else.
+
+Whole conversations through the supporter journeys (tests/nlu/journeys_*.yml) showed requests DIET cannot place
+from their words alone, while one phrase in them says what the visitor wants:
+- a gift with its amount: "My husband and I are considering a gift of $250,000" was not understood (the form of
+  the amount is what DIET has never seen), though the amount and the word "gift" say it all;
+- a journalist introducing themselves: "Hi, I'm a reporter working on a story about IJM's 25th anniversary" got the
+  25-years card instead of the media team;
+- a partnership: "my grade 6 class wants to partner with ijm on something" got a card about partnerships with
+  local authorities;
+- a way out of a form: "never mind, i'll just email them directly" was read as a mistyped e-mail address.
+
+Each cue (config.yml) names the intent it gives, the readings it may replace (`over`; a cue never replaces a
+reading it does not list, so a question DIET placed surely stays a question), and a regular expression;
+`unless_question` keeps a message that also asks something ("I'm a reporter: when did IJM begin?") as DIET read it.
+The new intent gets the cue's `confidence`: the forms read a sure request as a request, not as an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.intent_change import replace_intent
+
+ANY = "any"
+# A question after the cue: a question mark, or a sentence that opens with a question word.
+ASKS_SOMETHING = re.compile(r"\?|(?:^|[.!,;:]\s*)(what|when|where|who|why|which|how|did|does|is|are|was|were)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Cue:
+    intent: str
+    over: frozenset[str] | None  # None: any reading but `protected`
+    pattern: re.Pattern[str]
+    unless_question: bool = False
+
+    @classmethod
+    def from_config(cls, entry: dict[str, Any]) -> Cue:
+        over = entry.get("over", ANY)
+        return cls(
+            intent=str(entry["intent"]),
+            over=None if over == ANY else frozenset(str(i) for i in over),
+            pattern=re.compile(str(entry["pattern"]), re.IGNORECASE),
+            unless_question=bool(entry.get("unless_question", False)),
+        )
+
+    def applies(self, text: str, intent: str | None, protected: frozenset[str]) -> bool:
+        if intent == self.intent or intent in protected:
+            return False
+        if self.over is not None and intent not in self.over:
+            return False
+        match = self.pattern.search(text)
+        if match is None:
+            return False
+        return not (self.unless_question and ASKS_SOMETHING.search(text[match.end() :]))
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RequestCues(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"cues": [], "protected": ["disclose_danger"], "confidence": 0.9}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RequestCues:
+        return cls(config)
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        config = {**self.get_default_config(), **config}
+        self.cues = [Cue.from_config(entry) for entry in config["cues"]]
+        self.protected = frozenset(str(i) for i in config["protected"])
+        self.confidence = float(config["confidence"])
+
+    def cue_for(self, text: str, intent: str | None) -> Cue | None:
+        return next((cue for cue in self.cues if cue.applies(text, intent, self.protected)), None)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = (message.get(TEXT) or "").replace("’", "'")
+            if text.startswith("/"):
+                continue  # a button's payload says what it wants
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            cue = self.cue_for(text, intent)
+            if cue is not None:
+                replace_intent(message, cue.intent, confidence=self.confidence)
+        return messages

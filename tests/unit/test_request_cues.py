@@ -1,0 +1,63 @@
+"""Requests one phrase makes unmistakable, whatever DIET read (bot/nlu/request_cues.py, cues from config.yml)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.nlu.request_cues import RequestCues
+from tests.conftest import ROOT
+from tests.unit.nlu_messages import parsed
+
+
+def configured() -> RequestCues:
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    return RequestCues(next(c for c in pipeline if c["name"].endswith("RequestCues")))
+
+
+def read(text: str, intent: str, confidence: float = 0.45) -> dict:
+    message = parsed(text, [(intent, confidence), ("ask_impact", 0.2)])
+    configured().process([message])
+    return message.get("intent")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("My husband and I are considering a gift of $250,000 to IJM Canada this year.", "nlu_fallback", "donate"),
+        ("our family foundation is looking at a 150,000$ gift, who do we speak with", "nlu_fallback", "donate"),
+        ("we'd like to contribute 500 dollars from our bake sale", "out_of_scope", "donate"),
+        ("Hi, I'm a reporter working on a story about IJM's 25th anniversary", "ask_anniversary", "media_enquiry"),
+        ("this is a producer at CBC radio, doing a segment on trafficking", "nlu_fallback", "media_enquiry"),
+        ("my grade 6 class wants to partner with ijm on something", "ask_media_coverage", "ask_partnership"),
+        ("how could our company become a corporate partner", "nlu_fallback", "ask_partnership"),
+        ("never mind, i'll just email them directly", "nlu_fallback", "stop"),
+        ("nvm", "out_of_scope", "stop"),
+        ("actually stop, i'll just email you directly", "nlu_fallback", "stop"),
+        ("no you know what, forget the emails, i'll just do the donation", "deny", "stop"),
+        ("wait actually never mind, i'll keep getting them", "unsubscribe_newsletter", "stop"),
+    ],
+)  # fmt: skip
+def test_a_request_is_recognised_by_its_cue(text, intent, expected):
+    assert read(text, intent) == {"name": expected, "confidence": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how much of my $50 gift goes to overhead?", "nlu_fallback"),  # a question for donor care, not a gift
+        ("I'm a journalist. How many people has IJM rescued?", "ask_impact"),  # the question comes first
+        ("how did IJM partner with local authorities in Cambodia?", "ask_event"),
+        ("never mind, what year did ijm start", "nlu_fallback"),
+        ("did IJM's work stop during the pandemic?", "ask_covid"),
+        ("how did they stop the trafficking of minors in cambodia", "ask_event"),
+        ("they took my $500 and say I owe them, I am a journalist", "disclose_danger"),  # safety is never replaced
+        ("I gave $20 last year", "ask_impact"),  # a gift cue only replaces what DIET could not place
+    ],
+)  # fmt: skip
+def test_what_the_cues_leave_alone(text, intent):
+    assert read(text, intent)["name"] == intent
+
+
+def test_a_button_payload_is_never_read_for_cues():
+    assert read("/stop never mind", "nlu_fallback")["name"] == "nlu_fallback"
