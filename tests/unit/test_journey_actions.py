@@ -308,7 +308,7 @@ def test_an_interruption_is_answered_without_starting_another_form():
 
 
 def test_a_vague_question_in_the_middle_of_the_fundraiser_form_is_about_fundraising():
-    """"wait what's the free guide called?" while the form asks for a name: the guide and the events team, not the
+    """ "wait what's the free guide called?" while the form asks for a name: the guide and the events team, not the
     topic menu; a question a card answers surely is still that card's."""
     vague = tracker("wait what's the free guide called?", "ask_followup", 0.64)
     vague.active_loop = {"name": "fundraiser_form"}
