@@ -38,6 +38,13 @@ QUESTION_START = re.compile(
     r"should|do|does|did|is|are|was|were|has|have|tell me|i want to know|i'd like to know|explain|show me)\b",
     re.IGNORECASE,
 )
+# "oh first - where else did IJM open offices?", "before that, when did IJM begin?": a question put before the answer,
+# even where the answer is free text (a message for the team).
+ASIDE = re.compile(
+    r"^\W*(oh\W+)?(wait|hold on|hang on|before (that|i do|i answer|i write)|first|quick question|"
+    r"one (more )?question)\b",
+    re.IGNORECASE,
+)
 # A no in words, first thing in the message: "nah", "not right now", "i'd rather not", "don't".
 CLEAR_NO = re.compile(
     r"^\W*(no|nope|nah|not (now|yet|today|right now|really|interested)|i don'?t|i do not|don'?t|i'?d rather not|"
@@ -100,14 +107,17 @@ def is_interruption(
     """True when the message is not an answer to the form's question but something to handle first.
 
     `answerable` are the intents the assistant can answer mid-form. An `open_text` question (a journalist's
-    question, a message for the team) is itself free text, so only a way out interrupts it. When the question
+    question, a message for the team) is itself free text, so only a way out or a question put first as an aside
+    ("oh first - where else did IJM open offices?") interrupts it. When the question
     `expects_address` (an e-mail), a message without "@" that the model reads surely as something it can answer
     is that, not an address. When it `expects_yes_no` (consent), a request the model is sure of is that, not a no.
     """
     if message.intent in EXIT_INTENTS:
         return message.intent != "stop" or message.is_button or bool(STOPPING_WORDS.search(message.text))
-    if open_text or message.intent not in answerable:
+    if message.intent not in answerable:
         return False
+    if open_text:
+        return bool(ASIDE.match(message.text.strip())) and looks_like_question(message.text)
     if message.is_button:
         return True
     if message.intent in SOCIAL_INTENTS and message.confidence >= SOCIAL_CONFIDENCE:
