@@ -24,6 +24,7 @@ from actions.knowledge import (
 )
 from bot.content.assistant import assistant_content
 from bot.content.facts import facts
+from bot.supporters.understanding import looks_like_question
 
 
 class TopicMenuAction(Action, ABC):
@@ -101,12 +102,16 @@ class ActionOutOfScopeTopics(ContextFirst):
 
 class ActionNothingPending(Action):
     """A yes or a no with nothing pending: "OK! Is there anything else I can help with?". But a short question DIET
-    read as one right after a fact card ("online too?" as yes, "who noticed?" as no) is that card's follow-up."""
+    read as one right after a fact card ("online too?" as yes, "who noticed?" as no) is that card's follow-up, and
+    one right after a journey's answer ("wait is that monthly for sure" after the link) is the journey's."""
 
     def name(self) -> str:
         return "action_nothing_pending"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = str(tracker.latest_message.get("text") or "")
+        if looks_like_question(text) and (journey := continue_journey(tracker)) is not None:
+            return journey
         content = facts()
         last = content.card(tracker.get_slot(CARD_SLOT))
         if last is not None and is_short_question_in_thread(tracker, last, question_mark=True):

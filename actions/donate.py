@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.journey_thread import asks_for_the_link_again, link_journey_message
+from actions.journey_thread import LINK_JOURNEYS, asks_for_the_link_again, last_bot_action, link_journey_message
 from bot.content.contacts import contacts
 from bot.content.links import links, tracked_url
 from bot.donations.amounts import parse_amount
 from bot.donations.content import DonateContent, donate_content
 from bot.settings import Settings
+
+# Only whether the message names an amount at all matters here, not whether it is too large.
+LARGEST_PARSED = 10**12
 
 
 def _today() -> date:
@@ -22,16 +26,18 @@ def _today() -> date:
 
 
 def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
-    """The text and frequency the gift is read from: the latest message's, or, when it asks for the link again
-    and names neither, the message the last link answered ("$25 once" ... "send me that link again")."""
+    """The text the amount is read from, and the frequency. The latest message's; but when it names no amount and
+    asks for the link again, or follows the link straight away ("$40/month" ... "wait is that monthly for sure"),
+    the amount (and, if it names none, the frequency) of the message the last link answered."""
     text = tracker.latest_message.get("text") or ""
     frequency = next(iter(tracker.get_latest_entity_values("frequency")), None)
-    if frequency is None and asks_for_the_link_again(text) and (earlier := link_journey_message(tracker)):
-        message = earlier[1]
-        entities = (message.get("parse_data") or {}).get("entities") or []
-        frequency = next((e.get("value") for e in entities if e.get("entity") == "frequency"), None)
-        return str(message.get("text") or ""), frequency
-    return text, frequency
+    follows_the_link = asks_for_the_link_again(text) or last_bot_action(tracker) in LINK_JOURNEYS
+    earlier = link_journey_message(tracker) if follows_the_link else None
+    if earlier is None or parse_amount(text, Decimal(LARGEST_PARSED)) is not None:
+        return text, frequency
+    entities = (earlier[1].get("parse_data") or {}).get("entities") or []
+    said = next((e.get("value") for e in entities if e.get("entity") == "frequency"), None)
+    return str(earlier[1].get("text") or ""), frequency or said
 
 
 def donate_reply(content: DonateContent, tracker: Tracker, public_url: str, today: date) -> list[str]:

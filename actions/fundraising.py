@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import JourneyForm, form_values, reset
+from actions.journey_thread import last_bot_action
 from actions.records import submit_enquiry
 from bot.content.contacts import contacts
 from bot.content.supporters import Messages, enquiry_messages, fundraising_content
 from bot.settings import Settings
 from bot.supporters.replies import fundraising_replies
+
+# "can your team help us plan it?", "could someone from the events team call me?": asking for what the offer offers,
+# right after it (DIET reads it as a follow-up, not as a yes).
+ASKS_FOR_THE_TEAMS_HELP = re.compile(
+    r"\b(can|could|would|will)\b.{0,30}\b(team|someone|somebody|you|events)\b.{0,30}"
+    r"\b(help|plan|contact|reach|get in touch|call|e-?mail)\b.{0,20}\b(us|me|it|plan\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_the_teams_help(tracker: Tracker) -> bool:
+    text = str(tracker.latest_message.get("text") or "")
+    return last_bot_action(tracker) == "action_fundraising_ideas" and bool(ASKS_FOR_THE_TEAMS_HELP.search(text))
 
 
 def _kind_named(tracker: Tracker) -> str | None:
@@ -24,12 +39,15 @@ def _kind_named(tracker: Tracker) -> str | None:
 class ActionFundraisingIdeas(Action):
     """ "How can I fundraise?" → every kind with tips; "a birthday fundraiser" → that kind's tips only.
     A follow-up to the ideas ("is there a guide?", "email?": any other intent, data/rules.yml) gets the guide,
-    the events team and the offer again, not the ideas a second time."""
+    the events team and the offer again, not the ideas a second time; asking for the team's help ("can your team help
+    us plan it?") takes the offer."""
 
     def name(self) -> str:
         return "action_fundraising_ideas"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if asks_for_the_teams_help(tracker):
+            return [FollowupAction("fundraiser_form")]  # "can your team help us plan it?" takes the offer
         follow_up = (tracker.latest_message.get("intent") or {}).get("name") != "fundraise"
         kind = None if follow_up else _kind_named(tracker)
         public_url = Settings.from_env().public_url

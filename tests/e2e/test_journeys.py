@@ -187,6 +187,12 @@ def test_a_doubt_at_the_consent_step_is_asked_again_and_a_question_is_answered(a
     assert len(assistant.query("SELECT id FROM newsletter_records WHERE email = :e", e=email)) == 1
 
 
+def test_asking_the_events_team_for_help_after_the_ideas_starts_the_lead_form(assistant):
+    visitor = Visitor(assistant)
+    visitor.says("how can I fundraise for IJM?")
+    assert asks(visitor.says("can your team help us plan it?"), "lead_name")
+
+
 def test_the_link_again_after_a_sign_up_is_the_same_gift(assistant):
     visitor = Visitor(assistant)
     assert "$25" in visitor.says("hi! i'd like to donate $25 once, for my sister's birthday")[-1]

@@ -121,3 +121,37 @@ def test_the_link_again_reaches_back_to_the_last_journey_that_gave_one_with_its_
     other = {"text": "what year did IJM start", "intent": {"name": "ask_founding", "confidence": 0.9}, "entities": []}
     state = Tracker("unit", {}, other, [*events, {"event": "user", "text": other["text"]}], False, None, {}, "x")
     assert journey_in_thread(state) is None and gift_asked(state) == ("what year did IJM start", None)
+
+
+def test_a_question_about_the_gift_right_after_the_link_gives_the_same_gift_again():
+    """ "$40/month" → the link; "wait is that monthly for sure" (read as yes) → the link again, with the $40."""
+    from actions.conversation import ActionNothingPending
+    from actions.donate import gift_asked
+
+    gift = {"event": "user", "text": "id like to give $40/month",
+            "parse_data": {"entities": [{"entity": "frequency", "value": "monthly"}]}}  # fmt: skip
+    asked = "wait is that monthly for sure"
+    message = {"text": asked, "intent": {"name": "affirm", "confidence": 0.47},
+               "entities": [{"entity": "frequency", "value": "monthly"}]}  # fmt: skip
+    events = [gift, {"event": "action", "name": "action_donate"}, {"event": "action", "name": "action_listen"},
+              {"event": "user", "text": asked}]  # fmt: skip
+    state = Tracker("unit", {}, message, events, False, None, {}, "action_listen")
+    messages, followed = run(ActionNothingPending(), state)
+    assert followed_by(followed) == "action_donate" and messages == []
+    assert gift_asked(state) == ("id like to give $40/month", "monthly")
+    plain_yes = {**message, "text": "yes"}
+    messages, followed = run(ActionNothingPending(), Tracker("unit", {}, plain_yes, events, False, None, {}, "x"))
+    assert followed_by(followed) is None and messages  # a plain yes is still "OK! anything else?"
+
+
+@pytest.mark.parametrize(
+    ("text", "takes_it"),
+    [("can your team help us plan it?", True), ("could someone from the events team call me?", True),
+     ("who do i email about it", False), ("can i email you about it?", False)],
+)  # fmt: skip
+def test_asking_for_the_teams_help_right_after_the_ideas_takes_the_offer(text, takes_it):
+    from actions.fundraising import ActionFundraisingIdeas
+
+    messages, events = run(ActionFundraisingIdeas(), after("action_fundraising_ideas", "ask_followup", text))
+    assert (followed_by(events) == "fundraiser_form") is takes_it
+    assert bool(messages) is not takes_it  # the form asks its first question; otherwise the guide and the offer again

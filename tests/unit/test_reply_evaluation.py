@@ -130,8 +130,10 @@ def test_each_file_has_its_own_floor_and_a_score_under_it_is_a_problem(monkeypat
     unanswerable = Case("unanswerable", ["does Gary Haugen have kids?"])
 
     def failing_scores(rest_url, files, stock=False):
-        return [FileScore(label, path, [Outcome(question, "", False), Outcome(unanswerable, "Gary Haugen...", False)],
-                          stock) for label, path in files]  # fmt: skip
+        journey = Case("journey", ["newsletter please"], checks=[["What e-mail address"]])
+        outcomes = [Outcome(question, "", False), Outcome(unanswerable, "Gary Haugen...", False),
+                    Outcome(journey, "turn 1 ...", False, 0, 1)]  # fmt: skip
+        return [FileScore(label, path, outcomes, stock) for label, path in files]
 
     monkeypatch.setattr(evaluation, "running_assistant", fake_assistant)
     monkeypatch.setattr(evaluation, "score_files", failing_scores)
@@ -140,6 +142,8 @@ def test_each_file_has_its_own_floor_and_a_score_under_it_is_a_problem(monkeypat
     assert any(p.startswith("unseen file: questions answered 0.0%") for p in problems)
     assert any(p.startswith("tuning file: questions") for p in problems)
     assert any(p.startswith("third tuning file: questions not in the article said so 0.0% < 72%") for p in problems)
+    assert any(p == "second unseen journeys: journeys through 0.0% < 80%" for p in problems)
+    assert any(p == "journeys tuning file: journeys through 0.0% < 88%" for p in problems)
 
 
 def test_the_unseen_files_failures_stay_out_of_the_report(monkeypatch, tmp_path):
