@@ -31,9 +31,24 @@ def asks_for_the_teams_help(tracker: Tracker) -> bool:
     return last_bot_action(tracker) == "action_fundraising_ideas" and bool(ASKS_FOR_THE_TEAMS_HELP.search(text))
 
 
+# "a car wash fundraiser", "host a bake sale", "a lemonade stand": the visitor named what they will do, though it is
+# none of the kinds with tips; the lead form takes it as the kind and does not ask again.
+ACTIVITY = re.compile(
+    r"\b(?:a|an|our|my)\s+((?:[a-z][\w'-]*\s+){0,2}?(?:\w+-a-thon|\w+athon|sale|wash|stand|drive|night|dinner|gala|auction|concert|"
+    r"tournament|show|fair|market|breakfast|brunch|bbq|barbecue|raffle|dance|festival|hike|swim|cook-?off))\b",
+    re.IGNORECASE,
+)
+
+
 def _kind_named(tracker: Tracker) -> str | None:
     kind = next(iter(tracker.get_latest_entity_values("fundraiser_kind")), None)
     return kind if kind in fundraising_content().kinds else None
+
+
+def described_activity(text: str) -> str | None:
+    """The activity a visitor named that is none of the kinds ("car wash"), for the lead's kind."""
+    match = ACTIVITY.search(text)
+    return match.group(1).lower() if match else None
 
 
 class ActionFundraisingIdeas(Action):
@@ -54,7 +69,8 @@ class ActionFundraisingIdeas(Action):
         for reply in fundraising_replies(kind, public_url, tracker.sender_id, ideas=not follow_up):
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         # Remembered so that the lead form, if accepted, doesn't ask for the kind again.
-        return [] if follow_up else [SlotSet("lead_event_kind", kind)]
+        text = str(tracker.latest_message.get("text") or "")
+        return [] if follow_up else [SlotSet("lead_event_kind", kind or described_activity(text))]
 
 
 class ActionDeclineFundraiserHelp(Action):

@@ -358,3 +358,17 @@ def test_the_offers_words_typed_right_after_it_take_it():
     for text, last in (("what's the email", "action_offer_contacts"), ("leave a message", "action_answer_fact")):
         messages, events = run(ActionOfferContacts(), said_after_offer(text, last))
         assert "info@ijm.ca" in messages[0] and not any(e.get("event") == "followup" for e in events)
+
+
+def test_an_activity_the_visitor_names_is_the_leads_kind_and_is_not_asked_again():
+    """ "a car wash fundraiser" is none of the kinds with tips: all the ideas are shown, and the lead form, if
+    accepted, takes "car wash" as the kind; a kind it knows stays that kind."""
+    _, events = run(
+        ActionFundraisingIdeas(), tracker("We'd love to do a car wash fundraiser in the spring", "fundraise")
+    )
+    assert slot_events(events) == {"lead_event_kind": "car wash"}
+    birthday = [{"entity": "fundraiser_kind", "value": "birthday"}]
+    _, events = run(ActionFundraisingIdeas(), tracker("a birthday bake sale", "fundraise", entities=birthday))
+    assert slot_events(events) == {"lead_event_kind": "birthday"}
+    _, events = run(ActionFundraisingIdeas(), tracker("I want to organize a fundraiser", "fundraise"))
+    assert slot_events(events) == {"lead_event_kind": None}
