@@ -16,6 +16,7 @@ from bot.content.links import links, tracked_url
 from bot.donations.amounts import parse_amount
 from bot.donations.content import DonateContent, donate_content
 from bot.settings import Settings
+from bot.supporters.understanding import looks_like_question
 
 # Only whether the message names an amount at all matters here, not whether it is too large.
 LARGEST_PARSED = 10**12
@@ -28,7 +29,7 @@ def _today() -> date:
 def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
     """The text the amount is read from, and the frequency. The latest message's; but when it names no amount and
     asks for the link again, or follows the link straight away ("$40/month" ... "wait is that monthly for sure"),
-    the amount (and, if it names none, the frequency) of the message the last link answered."""
+    the amount (and the frequency, unless it changes it) of the message the last link answered."""
     text = tracker.latest_message.get("text") or ""
     frequency = next(iter(tracker.get_latest_entity_values("frequency")), None)
     follows_the_link = asks_for_the_link_again(text) or last_bot_action(tracker) in LINK_JOURNEYS
@@ -37,7 +38,8 @@ def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
         return text, frequency
     entities = (earlier[1].get("parse_data") or {}).get("entities") or []
     said = next((e.get("value") for e in entities if e.get("entity") == "frequency"), None)
-    return str(earlier[1].get("text") or ""), frequency or said
+    # "is that monthly?" asks about the gift made, "make it monthly" changes it
+    return str(earlier[1].get("text") or ""), (said or frequency) if looks_like_question(text) else (frequency or said)
 
 
 def donate_reply(content: DonateContent, tracker: Tracker, public_url: str, today: date) -> list[str]:

@@ -155,3 +155,20 @@ def test_asking_for_the_teams_help_right_after_the_ideas_takes_the_offer(text, t
     messages, events = run(ActionFundraisingIdeas(), after("action_fundraising_ideas", "ask_followup", text))
     assert (followed_by(events) == "fundraiser_form") is takes_it
     assert bool(messages) is not takes_it  # the form asks its first question; otherwise the guide and the offer again
+
+
+def test_asking_about_the_frequency_keeps_the_gift_and_saying_it_changes_it():
+    from actions.donate import gift_asked
+
+    gift = {"event": "user", "text": "id like to give $40 once",
+            "parse_data": {"entities": [{"entity": "frequency", "value": "one_time"}]}}  # fmt: skip
+
+    def then(text: str) -> Tracker:
+        message = {"text": text, "intent": {"name": "affirm", "confidence": 0.5},
+                   "entities": [{"entity": "frequency", "value": "monthly"}]}  # fmt: skip
+        events = [gift, {"event": "action", "name": "action_donate"}, {"event": "action", "name": "action_listen"},
+                  {"event": "user", "text": text}]  # fmt: skip
+        return Tracker("unit", {}, message, events, False, None, {}, "action_listen")
+
+    assert gift_asked(then("wait is that monthly?")) == ("id like to give $40 once", "one_time")
+    assert gift_asked(then("actually make it monthly")) == ("id like to give $40 once", "monthly")
