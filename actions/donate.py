@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,9 @@ from bot.supporters.understanding import looks_like_question
 
 # Only whether the message names an amount at all matters here, not whether it is too large.
 LARGEST_PARSED = 10**12
+CHANGES_THE_GIFT = re.compile(
+    r"\b(make|change|switch|set)\b.{0,15}\b(it|that|this|mine|the gift|my gift)\b|\binstead\b", re.I
+)
 
 
 def _today() -> date:
@@ -38,8 +42,9 @@ def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
         return text, frequency
     entities = (earlier[1].get("parse_data") or {}).get("entities") or []
     said = next((e.get("value") for e in entities if e.get("entity") == "frequency"), None)
-    # "is that monthly?" asks about the gift made, "make it monthly" changes it
-    return str(earlier[1].get("text") or ""), (said or frequency) if looks_like_question(text) else (frequency or said)
+    # "is that monthly?" asks about the gift made; "make it monthly", "can you make it one time instead" change it
+    asks = looks_like_question(text) and not CHANGES_THE_GIFT.search(text)
+    return str(earlier[1].get("text") or ""), (said or frequency) if asks else (frequency or said)
 
 
 def donate_reply(content: DonateContent, tracker: Tracker, public_url: str, today: date) -> list[str]:

@@ -59,9 +59,15 @@ class ActionSubmitMedia(Action):
 TAKES_THE_OFFER = re.compile(r"\b(leave|take|send|write|pass on|pass along|give)\b.{0,25}\bmessage\b", re.IGNORECASE)
 
 
+# "can i leave a message for the team": asking for the message form itself, before any offer.
+LEAVE_A_MESSAGE = re.compile(r"\b(leave|send|pass on|pass along)\s+(a|my|them a|you a)\s+message\b", re.IGNORECASE)
+
+
 def takes_the_offer(tracker: Tracker) -> bool:
-    """The offer to take a message was just made, and the visitor's words take it."""
+    """The visitor asks to leave a message, or the offer to take one was just made and their words take it."""
     text = str(tracker.latest_message.get("text") or "")
+    if LEAVE_A_MESSAGE.search(text):
+        return True
     if last_bot_action(tracker) != "action_offer_contacts":
         return False
     return enquiry_messages("person")("offer_yes").casefold() in text.casefold() or bool(TAKES_THE_OFFER.search(text))

@@ -122,6 +122,9 @@ class JourneyForm(Action, ABC):
         if slots[requested] == OPTIONAL_NAME and wants_to_skip(message):
             return [SlotSet(requested, SKIPPED)]
         kind = slots[requested]
+        if (changed := self.changed_address(message, tracker, requested)) is not None:
+            dispatcher.utter_message(text=self.messages()("email_changed", email=changed[1]))
+            return [SlotSet(changed[0], changed[1]), SlotSet(requested, None)]  # and the question again
         if kind != OPEN and asks_about_privacy(message.text):
             people = contacts()
             contact = people.line_for(people.get(people.default_route))
@@ -133,6 +136,16 @@ class JourneyForm(Action, ABC):
         ):  # fmt: skip
             return []
         return [SlotSet(requested, self.read(kind, message, tracker, dispatcher))]
+
+    def changed_address(self, message: Message, tracker: Tracker, requested: str) -> tuple[str, str] | None:
+        """ "oops wrong email, it's dtremblay@gmail.com" at a later question: the form's e-mail slot and the new
+        address, which replaces the one given before (not in a free-text answer, where an address is its content)."""
+        slots = FORM_SLOTS[self.form]
+        email_slot = next((slot for slot, kind in slots.items() if kind == EMAIL), None)
+        if email_slot is None or requested == email_slot or slots[requested] == OPEN:
+            return None
+        given, found = tracker.get_slot(email_slot), find_email(message.text).email
+        return (email_slot, found) if given and found and found != given else None
 
     def read(self, kind: str, message: Message, tracker: Tracker, dispatcher: CollectingDispatcher) -> Any:
         """The slot's value from the visitor's answer, or None after saying why it can't be used."""

@@ -16,6 +16,7 @@ from bot.content.contacts import contacts
 from bot.content.supporters import Messages, enquiry_messages, fundraising_content
 from bot.settings import Settings
 from bot.supporters.replies import fundraising_replies
+from bot.supporters.understanding import looks_like_question
 
 # "can your team help us plan it?", "could someone from the events team call me?": asking for what the offer offers,
 # right after it (DIET reads it as a follow-up, not as a yes).
@@ -24,6 +25,10 @@ ASKS_FOR_THE_TEAMS_HELP = re.compile(
     r"\b(help|plan|contact|reach|get in touch|call|e-?mail)\b.{0,20}\b(us|me|it|plan\w*)\b",
     re.IGNORECASE,
 )
+
+
+# "nah i'll just read the guide first, what's it called again": a no that asks for the guide.
+ASKS_ABOUT_THE_GUIDE = re.compile(r"\b(guide|tips|what'?s it called|what is it called|name of it)\b|\?", re.IGNORECASE)
 
 
 def asks_for_the_teams_help(tracker: Tracker) -> bool:
@@ -78,7 +83,14 @@ class ActionDeclineFundraiserHelp(Action):
         return "action_decline_fundraiser_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        """ "nah i'll just read the guide first, what's it called again": the no, and the guide and the events team
+        when the no comes with a question or asks for the guide."""
         dispatcher.utter_message(text=fundraising_content().message("declined_offer"))
+        text = str(tracker.latest_message.get("text") or "")
+        if looks_like_question(text) or ASKS_ABOUT_THE_GUIDE.search(text):
+            public_url = Settings.from_env().public_url
+            replies = fundraising_replies(None, public_url, tracker.sender_id, offer=False, ideas=False)
+            dispatcher.utter_message(text=replies[-1].text)  # the guide and the events team
         return reset("fundraiser_form")
 
 

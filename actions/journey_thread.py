@@ -40,6 +40,9 @@ LINK_AGAIN = re.compile(
     re.IGNORECASE,
 )
 LINK_AGAIN_WORDS = 14
+# "ok and what's the events email" right after the donation link asks for a contact, which the link does not give.
+ASKS_FOR_A_CONTACT = re.compile(r"^(?!.*\blink\b).*\b(e-?mail|address|contact|phone|reach)\b", re.IGNORECASE)
+GIVING = ("action_donate", "action_answer_matching")
 
 
 def last_bot_action(tracker: Tracker) -> str | None:
@@ -84,7 +87,10 @@ def journey_in_thread(tracker: Tracker) -> str | None:
         return None
     if any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event")):
         return None
-    return JOURNEYS.get(last_bot_action(tracker) or "")
+    journey = last_bot_action(tracker) or ""
+    if journey in GIVING and ASKS_FOR_A_CONTACT.search(text):
+        return "action_offer_contacts"
+    return JOURNEYS.get(journey)
 
 
 def continue_journey(tracker: Tracker) -> list[EventType] | None:

@@ -36,6 +36,15 @@ def save(write: Callable[[sa.engine.Engine, DeliveryConfig], T]) -> T | None:
         return None
 
 
+def read(query: Callable[[sa.engine.Engine], T]) -> T | None:
+    """Run a read-only `query` against the app database; None when the database failed (logged)."""
+    try:
+        return query(engine_for(resolve_database_url(Settings.from_env().database_url)))
+    except sa.exc.SQLAlchemyError:
+        logger.exception("could not read the supporter records")
+        return None
+
+
 def fallback_contact_fields() -> dict[str, str]:
     """Who to contact when saving failed: the general contact, for the save_failed messages."""
     contact = contacts().get("general")

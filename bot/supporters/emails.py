@@ -16,6 +16,7 @@ NOT_FOUND = "I couldn't find an e-mail address in that"
 _EDGES = "\"'`()[]{}<>,;:.!?«»“”‘’"
 # Something at either side of an @ with spaces around it: "bob @ example.com".
 _SPACED_AT = re.compile(r"\S\s*@\s+\S|\S\s+@\s*\S")
+_SPACES_AROUND_AT = re.compile(r"\s*@\s*")
 # A word that looks like an address missing its @: "bob.example.com", "bobexample.ca".
 _MISSING_AT = re.compile(r"^[\w.+-]+\.[^\W\d_]{2,}$")
 
@@ -81,9 +82,10 @@ def normalise_email(email: str) -> str:
 def find_email(text: str) -> EmailCheck:
     """Pick the e-mail address out of a message ("my email is Bob@Example.com please") and check it.
 
-    The first valid word with an @ is the address (without the punctuation around it). Otherwise the reason
-    says what is wrong: spaces around the @, the first candidate's fault, an address missing its @ ("it needs
-    an @ sign"), or NOT_FOUND.
+    The first valid word with an @ is the address (without the punctuation around it), or the address once the
+    spaces around its @ are taken out ("bob @ example.com"). Otherwise the reason says what is wrong: spaces
+    around the @ (when even without them it is no address), the first candidate's fault, an address missing its @
+    ("it needs an @ sign"), or NOT_FOUND.
     """
     words = [word.strip(_EDGES) for word in text.split()]
     checks = [check_email(word) for word in words if "@" in word]
@@ -91,7 +93,10 @@ def find_email(text: str) -> EmailCheck:
     if valid is not None:
         return valid
     if _SPACED_AT.search(text):
-        return EmailCheck(None, "an e-mail address can't contain spaces")
+        # "priya.raman @ outlook.com": the address is plain once the spaces around its @ go
+        joined = [word.strip(_EDGES) for word in _SPACES_AROUND_AT.sub("@", text).split()]
+        rejoined = next((c for c in (check_email(w) for w in joined if "@" in w) if c.valid), None)
+        return rejoined or EmailCheck(None, "an e-mail address can't contain spaces")
     if checks:
         return checks[0]
     if any(_MISSING_AT.match(word) for word in words):

@@ -13,15 +13,25 @@ from dataclasses import dataclass
 
 # Intents that end a form at once, whatever was asked (see the form rules in data/rules.yml).
 EXIT_INTENTS = frozenset({"stop", "goodbye", "disclose_danger"})
-# DIET reads some answers as `stop` from one word ("end of june" for a date): `stop` ends a form only with a word of
-# stopping in the message.
+# DIET reads some answers as `stop` or `goodbye` from one word ("end of june" for a date, "a trivia night" as good
+# night): they end a form only with a word of stopping or leaving in the message.
 STOPPING_WORDS = re.compile(
     r"\b(stop\w*|cancel\w*|quit|never\s?mind|nvm|forget|exit|changed? my mind|enough|done|drop it|no more|abort|"
     r"end (it|this|that|here|now|the (form|chat|conversation|sign-?up))|don'?t want|not interested|later)\b",
     re.IGNORECASE,
 )
+LEAVING_WORDS = re.compile(
+    r"\b(bye|goodbye|good-?bye|good night|goodnight|gotta go|got to go|have to go|see (you|ya)|cya|ttyl|talk later|"
+    r"that'?s all|that is all|i'?m done|have a (good|nice|great))\b",
+    re.IGNORECASE,
+)
 # "you can text me at 604-555-0182" where an e-mail address was asked is the visitor's own detail, not a request.
-OWN_DETAILS = re.compile(r"\d{3}\D{0,2}\d{3}\D?\d{4}|\bmy (e-?mail|address|number|phone|cell)\b", re.IGNORECASE)
+OWN_DETAILS = re.compile(
+    r"\d{3}\D{0,2}\d{3}\D?\d{4}|\bmy (e-?mail|address|number|phone|cell)\b|"
+    r"\b(at|@)\s*(gmail|hotmail|outlook|yahoo|icloud|live|msn|aol|proton\w*|shaw|telus|videotron|sympatico|rogers|"
+    r"bell|cogeco|eastlink)\b|\bdot\s+(com|ca|org|net)\b",
+    re.IGNORECASE,
+)
 # "thanks" or "hello" mid-form is answered, not taken for a name, though it is no question. Only when the
 # model is very sure: it reads some real answers ("Friday at noon") as a greeting with 0.9.
 SOCIAL_INTENTS = frozenset({"greet", "thank"})
@@ -47,8 +57,8 @@ ASIDE = re.compile(
 )
 # A no in words, first thing in the message: "nah", "not right now", "i'd rather not", "don't".
 CLEAR_NO = re.compile(
-    r"^\W*(no|nope|nah|not (now|yet|today|right now|really|interested)|i don'?t|i do not|don'?t|i'?d rather not|"
-    r"rather not|never)\b",
+    r"^\W*((hmm+|um+|uh+|well|actually|oh|ah|sorry)\W+)*(no|nope|nah|not (now|yet|today|right now|really|interested)|"
+    r"i don'?t|i do not|don'?t|i'?d rather not|rather not|never)\b",
     re.IGNORECASE,
 )
 NEGATION = re.compile(r"\b(no|not|nope|nah|don'?t|do not|never|won'?t|disagree|refuse)\b", re.IGNORECASE)
@@ -59,8 +69,9 @@ SKIP = re.compile(
 )
 # "yep go ahead", "ok sure why not": a yes typed where a name was asked (the offer it answers was already taken).
 YES_PHRASE = re.compile(
-    r"^\W*((yes|yep|yeah|yup|sure|ok|okay|alright|all right|of course|absolutely|definitely|please|go ahead|"
-    r"sounds good|why not|great|perfect|cool|thanks|thank you|let'?s do it|do it)\W*)+$",
+    r"^\W*((yes|yep|yeah|yup|sure|sure thing|ok|okay|alright|all right|of course|absolutely|definitely|please|"
+    r"please do|go ahead|go for it|sounds (good|great)|why not|great|perfect|cool|fine|that'?s fine|works for me|"
+    r"that works|you bet|thanks|thank you|let'?s do it|do it|i agree|agreed|i do|sign me up)\W*)+$",
     re.IGNORECASE,
 )
 # "what will you do with my email?", "will you share my address?": what happens to what the visitor gives a form.
@@ -69,6 +80,12 @@ PRIVACY_QUESTION = re.compile(
     r"keep|kept|safe)\b.{0,40}\b(e-?mails?|address|data|info|information|details|name|number)\b|"
     r"\b(my|your) (data|information|info|details|e-?mail|address)\b.{0,30}\b(safe|private|shared|sold|used|stored)\b|"
     r"\bprivacy (policy|notice)\b|\bspam(med|ming)?\b",
+    re.IGNORECASE,
+)
+# "Great. My name is Alisha Karim.", "yes please, Nicole Fournier": words before the name that are not part of it.
+NAME_LEAD = re.compile(
+    r"^((great|sure|ok|okay|yes|yeah|yep|thanks|thank you|perfect|please|of course|certainly|absolutely|wonderful)"
+    r"\b[\s,.!:;-]*)+(?=\S)",
     re.IGNORECASE,
 )
 NAME_PREFIX = re.compile(
@@ -113,7 +130,7 @@ def is_interruption(
     is that, not an address. When it `expects_yes_no` (consent), a request the model is sure of is that, not a no.
     """
     if message.intent in EXIT_INTENTS:
-        return message.intent != "stop" or message.is_button or bool(STOPPING_WORDS.search(message.text))
+        return message.is_button or _says_it_leaves(message)
     if message.intent not in answerable:
         return False
     if open_text:
@@ -127,6 +144,14 @@ def is_interruption(
     if expects_yes_no and message.confidence >= NO_ADDRESS_CONFIDENCE:
         return True
     return looks_like_question(message.text)
+
+
+def _says_it_leaves(message: Message) -> bool:
+    if message.intent == "stop":
+        return bool(STOPPING_WORDS.search(message.text))
+    if message.intent == "goodbye":
+        return bool(LEAVING_WORDS.search(message.text) or STOPPING_WORDS.search(message.text))
+    return True  # a disclosure of danger always ends the form
 
 
 def is_explicit_yes(message: Message) -> bool:
@@ -181,7 +206,7 @@ def clean_name(text: str) -> str | None:
         return None
     if YES_PHRASE.match(tidy):
         return None
-    name = NAME_PREFIX.sub("", tidy).strip(" .!,;:")
+    name = NAME_PREFIX.sub("", NAME_LEAD.sub("", tidy)).strip(" .!,;:")
     if not name or len(name) > MAX_NAME_CHARS or "@" in name or "<" in name or "/" in name:
         return None
     if not any(ch.isalpha() for ch in name) or len(name.split()) > 5:

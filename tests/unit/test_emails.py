@@ -19,6 +19,8 @@ from bot.supporters.emails import NOT_FOUND, find_email, normalise_email
         ("josé.müller@exemple.ca", "josé.müller@exemple.ca"),
         ("write to BOB@BÜCHER.CH", "bob@bücher.ch"),
         ("not this@ one, bob@example.com", "bob@example.com"),
+        ("priya.raman @ outlook.com", "priya.raman@outlook.com"),  # spaces around the @ only
+        ("bob@ example.com", "bob@example.com"),
     ],
 )
 def test_an_address_is_found_and_normalised(text, email):
@@ -41,8 +43,7 @@ def test_an_address_is_found_and_normalised(text, email):
         ("bob@example.", "needs a dot"),
         ("bob@example.c", "too short"),
         ("bob@localhost", "needs a dot"),
-        ("bob @ example.com", "can't contain spaces"),
-        ("bob@ example.com", "can't contain spaces"),
+        ("bob @ example", "can't contain spaces"),
         ("bob..smith@example.com", "dot in the wrong place"),
         ("@example.com", "something before the @"),
         ("bob@", "domain after the @"),

@@ -11,11 +11,12 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.enquiries import ActionOfferContacts, ActionSubmitMedia, ActionSubmitMessage
+from actions.enquiries import ActionOfferContacts, ActionSubmitMedia, ActionSubmitMessage, ValidateMessageForm
 from actions.forms import FORM_SLOTS, SKIPPED, ActionFormCancelled
 from actions.fundraising import ActionFundraisingIdeas, ActionSubmitFundraiserLead, ValidateFundraiserForm
 from actions.interruptions import ANSWERABLE_MID_FORM, ActionAnswerInterruption
 from actions.newsletter import (
+    ALREADY_SIGNED_UP,
     CONSENT_SHOWN_SLOT,
     ActionAskNewsletterConsent,
     ActionSubmitNewsletter,
@@ -355,7 +356,10 @@ def test_the_offers_words_typed_right_after_it_take_it():
 
     messages, events = run(ActionOfferContacts(), said_after_offer("yes, I'd like to leave a message"))
     assert messages == [] and events[-1] == {"event": "followup", "name": "message_form", "timestamp": None}
-    for text, last in (("what's the email", "action_offer_contacts"), ("leave a message", "action_answer_fact")):
+    direct = said_after_offer("can i leave a message for the team", "action_answer_fact")
+    asked, events = run(ActionOfferContacts(), direct)
+    assert asked == [] and events[-1]["name"] == "message_form"  # asking for the form itself, before any offer
+    for text, last in (("what's the email", "action_offer_contacts"), ("can i talk to someone", "action_answer_fact")):
         messages, events = run(ActionOfferContacts(), said_after_offer(text, last))
         assert "info@ijm.ca" in messages[0] and not any(e.get("event") == "followup" for e in events)
 
@@ -372,3 +376,35 @@ def test_an_activity_the_visitor_names_is_the_leads_kind_and_is_not_asked_again(
     assert slot_events(events) == {"lead_event_kind": "birthday"}
     _, events = run(ActionFundraisingIdeas(), tracker("I want to organize a fundraiser", "fundraise"))
     assert slot_events(events) == {"lead_event_kind": None}
+
+
+def test_an_address_signed_up_already_ends_the_sign_up_at_once_and_writes_nothing(database):
+    run(ActionSubmitNewsletter(), tracker("yes", "affirm", slots=newsletter_slots()))  # kim@example.org signs up
+    _, events = run(ValidateNewsletterForm(), tracker("KIM@example.org", slots={"requested_slot": "newsletter_email"}))
+    filled = slot_events(events)
+    assert filled["newsletter_email"] == "kim@example.org" and filled["newsletter_consent"] == ALREADY_SIGNED_UP
+    texts, _ = run(ActionSubmitNewsletter(), tracker("x", slots={**filled, CONSENT_SHOWN_SLOT: None}))
+    assert "already signed up" in texts[0]
+    with database.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM newsletter_records")).scalar() == 1
+    _, events = run(ValidateNewsletterForm(), tracker("new@example.org", slots={"requested_slot": "newsletter_email"}))
+    assert slot_events(events) == {"newsletter_email": "new@example.org"}  # a new address goes on to the name
+
+
+def test_an_address_given_at_a_later_question_replaces_the_first():
+    slots = {"requested_slot": "newsletter_first_name", "newsletter_email": "dtremblay@gmial.com"}
+    texts, events = run(ValidateNewsletterForm(), tracker("oops wrong email, it's dtremblay@gmail.com", slots=slots))
+    assert slot_events(events) == {"newsletter_email": "dtremblay@gmail.com", "newsletter_first_name": None}
+    assert "dtremblay@gmail.com" in texts[0]
+    message_slots = {"requested_slot": "message_text", "message_email": "a@example.org"}
+    _, events = run(ValidateMessageForm(), tracker("please write to my colleague b@example.org", slots=message_slots))
+    assert slot_events(events) == {"message_text": "please write to my colleague b@example.org"}  # the message itself
+
+
+def test_no_to_the_events_team_with_a_question_gets_the_guide_too():
+    from actions.fundraising import ActionDeclineFundraiserHelp
+
+    texts, _ = run(ActionDeclineFundraiserHelp(), tracker("nah i'll just read the guide first, what's it called again"))
+    assert len(texts) == 2 and "25 Tips for the Novice Fundraiser" in texts[1]
+    texts, _ = run(ActionDeclineFundraiserHelp(), tracker("no thanks", "deny"))
+    assert len(texts) == 1

@@ -172,3 +172,13 @@ def test_asking_about_the_frequency_keeps_the_gift_and_saying_it_changes_it():
 
     assert gift_asked(then("wait is that monthly?")) == ("id like to give $40 once", "one_time")
     assert gift_asked(then("actually make it monthly")) == ("id like to give $40 once", "monthly")
+    assert gift_asked(then("can you make it monthly instead?")) == ("id like to give $40 once", "monthly")
+
+
+def test_a_contact_asked_for_right_after_the_link_gets_the_contacts():
+    from actions.journey_thread import journey_in_thread
+
+    assert journey_in_thread(after("action_donate", "ask_followup", "ok and what's the events email")) == (
+        "action_offer_contacts"
+    )
+    assert journey_in_thread(after("action_donate", "ask_followup", "email me the link")) == "action_donate"

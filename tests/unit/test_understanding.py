@@ -43,6 +43,8 @@ def msg(text: str, intent: str | None = "nlu_fallback", confidence: float = 0.8)
         (msg("end of june", "stop", 0.9), False),
         (msg("actually cancel, i need to talk to my boss first", "stop", 0.9), True),
         (msg("/stop", "stop", 1.0), True),
+        (msg("a trivia night", "goodbye", 0.75), False),  # "night" is no good night
+        (msg("ok thanks, bye!", "goodbye", 0.9), True),
     ],
 )
 def test_what_interrupts_a_form(message, interrupts):
@@ -69,6 +71,8 @@ def test_a_sure_request_without_an_address_interrupts_an_email_question():
     # the visitor's own phone number or address in words is a (wrong) answer, not a request for the contacts
     phone = msg("you can text me at 604-555-0182", "talk_to_person", 0.96)
     assert not is_interruption(phone, ANSWERABLE_MID_FORM, expects_address=True)
+    in_words = msg("marcus.bell at gmail dot", "out_of_scope", 0.99)
+    assert not is_interruption(in_words, ANSWERABLE_MID_FORM, expects_address=True)
 
 
 @pytest.mark.parametrize(
@@ -123,6 +127,9 @@ def test_a_refusal_in_words_is_a_skip():
         ("x" * 200, None),
         ("this is a very long sentence and not a name at all", None),
         ("Ann\x00\x07", "Ann"),
+        ("Great. My name is Alisha Karim.", "Alisha Karim"),
+        ("yes please, Nicole Fournier", "Nicole Fournier"),
+        ("ok sure why not", None),
     ],
 )
 def test_names(text, name):
@@ -160,7 +167,9 @@ def test_looks_like_question(text, question):
         (msg("nah", "deny"), False),
         (msg("not interested", "nlu_fallback"), False),
         (msg("no thank you", "deny"), False),
-        (msg("hmm i guess? maybe?", "deny", 0.97), None),  # DIET's `deny`, but no no in the words: asked again
+        (msg("hmm i guess? maybe?", "deny", 0.97), None),
+        (msg("hmm no actually, i get way too much email already", "nlu_fallback"), False),
+        (msg("go for it", "nlu_fallback"), True),  # DIET's `deny`, but no no in the words: asked again
         (msg("hmm before i agree, how often do you send them", "nlu_fallback"), None),
     ],
 )
