@@ -68,8 +68,13 @@ UNSEEN_JOURNEYS = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen.yml"
 # and partnerships are sent), by a fifteenth writer (harder journeys, read while tuning) and a sixteenth (never read).
 TUNING_JOURNEYS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_second.yml"
 UNSEEN_JOURNEYS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_second.yml"
+# A third pair from the corrected brief, longer (3 to 8 turns): a seventeenth writer asked for what first drafts miss
+# (greetings, corrections, signing up twice, amounts written every way; read while tuning) and an eighteenth asked
+# for a month of a charity website's traffic (never read).
+TUNING_JOURNEYS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_third.yml"
+UNSEEN_JOURNEYS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_third.yml"
 HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS,
-          UNSEEN_JOURNEYS_SECOND)  # fmt: skip
+          UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD)  # fmt: skip
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -328,7 +333,8 @@ class ReplyGoals:
     journeys_unseen: float = 0.80
 
     def journey_floor(self, path: Path) -> float:
-        return self.journeys_unseen if path in (UNSEEN_JOURNEYS, UNSEEN_JOURNEYS_SECOND) else self.journeys_tuning
+        unseen = (UNSEEN_JOURNEYS, UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD)
+        return self.journeys_unseen if path in unseen else self.journeys_tuning
 
 
 def run_reply_evaluation(
@@ -341,11 +347,12 @@ def run_reply_evaluation(
              ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
              ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6),
              ("seventh tuning file", TUNING_ROUND7), ("journeys tuning file", TUNING_JOURNEYS),
-             ("second journeys tuning file", TUNING_JOURNEYS_SECOND), ("unseen file", UNSEEN),
+             ("second journeys tuning file", TUNING_JOURNEYS_SECOND),
+             ("third journeys tuning file", TUNING_JOURNEYS_THIRD), ("unseen file", UNSEEN),
              ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
              ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
              ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD), ("unseen journeys", UNSEEN_JOURNEYS),
-             ("second unseen journeys", UNSEEN_JOURNEYS_SECOND))  # fmt: skip
+             ("second unseen journeys", UNSEEN_JOURNEYS_SECOND), ("third unseen journeys", UNSEEN_JOURNEYS_THIRD))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)
