@@ -352,7 +352,8 @@ def run_reply_evaluation(
              ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
              ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
              ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD), ("unseen journeys", UNSEEN_JOURNEYS),
-             ("second unseen journeys", UNSEEN_JOURNEYS_SECOND), ("third unseen journeys", UNSEEN_JOURNEYS_THIRD))  # fmt: skip
+             ("second unseen journeys", UNSEEN_JOURNEYS_SECOND),
+             ("third unseen journeys", UNSEEN_JOURNEYS_THIRD))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)
