@@ -8,10 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.journey_thread import LINK_JOURNEYS, asks_for_the_link_again, last_bot_action, link_journey_message
+from actions.journey_thread import (
+    LINK_JOURNEYS,
+    asks_for_the_link_again,
+    journey_in_thread,
+    last_bot_action,
+    link_journey_message,
+)
 from bot.content.contacts import contacts
 from bot.content.links import links, tracked_url
 from bot.donations.amounts import parse_amount
@@ -79,6 +85,9 @@ class ActionDonate(Action):
         return "action_donate"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent != "donate" and journey_in_thread(tracker) == "action_offer_contacts":
+            return [FollowupAction("action_offer_contacts")]  # "ok and what's the events email" after the link
         settings = Settings.from_env()
         for reply in donate_reply(donate_content(), tracker, settings.public_url, _today()):
             dispatcher.utter_message(text=reply)

@@ -182,3 +182,7 @@ def test_a_contact_asked_for_right_after_the_link_gets_the_contacts():
         "action_offer_contacts"
     )
     assert journey_in_thread(after("action_donate", "ask_followup", "email me the link")) == "action_donate"
+    from actions.donate import ActionDonate  # the rules send a follow-up after the link to the link's action
+
+    messages, events = run(ActionDonate(), after("action_donate", "nlu_fallback", "ok and what's the events email"))
+    assert followed_by(events) == "action_offer_contacts" and messages == []
