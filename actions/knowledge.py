@@ -267,7 +267,8 @@ def is_elliptical(tracker: Tracker, last: Card | None = None) -> bool:
 def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> bool:
     """Whether the message has a word that names a topic other than the last card's (`topic_words`, from
     bot/nlu/card_matcher.py) and that the last answer does not use itself: "what was the original goal?" after
-    "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission; so does a word
+    "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission, and "when did it
+    launch?" after "IJM launched a 3-year project" (the word in any form); so does a word
     of a related topic (facts.yml `related`: "what was special about the data?" after the Gates project). A place, year
     or event of the last card named in the message holds it in the thread whatever its other words: "which city in
     India?" after the offices of 2000 asks within them, though "city" mostly names Cambodia's capital. A verdict
@@ -277,9 +278,23 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
         return unknown
     if names_what_last_speaks_of(tracker, last):
         return False
-    spoken_of = set(WORD.findall(last.answer.lower()))
     thread = {last.topic, *facts().topic_of(last).related}
-    return any(topic not in thread and word not in spoken_of for word, topic in named.items())
+    # a word the last answer uses, in any form ("launch" after "IJM launched a 3-year project"), is not another topic
+    return any(topic not in thread and not uses_word(last.answer, word) for word, topic in named.items())
+
+
+def uses_word(answer: str, word: str) -> bool:
+    """Whether the answer has the word, bare or with a plain ending ("launched" for "launch", "rescue" for "rescued";
+    not "found" nor "Foundation" for "founder")."""
+    word = word.lower()
+    return any(
+        (w.startswith(word) and w[len(word) :] in PLAIN_ENDINGS)
+        or (word.startswith(w) and word[len(w) :] in PLAIN_ENDINGS)
+        for w in WORD.findall(answer.lower())
+    )
+
+
+PLAIN_ENDINGS = frozenset({"", "s", "es", "d", "ed", "ing"})
 
 
 def question_words(text: str) -> set[str]:

@@ -747,6 +747,14 @@ def test_a_word_of_a_related_topic_does_not_break_the_thread():
     assert answered(messages, "gary_haugen")
 
 
+def test_a_word_the_last_answer_uses_in_another_form_does_not_break_the_thread():
+    # "when did it launch" after the Gates project ("In 2010, IJM launched a 3-year project"): "launch" mostly names
+    # the founding, but the last answer says "launched"; "Foundation" is no form of "founder" (above)
+    parse = with_topic_words(scored(("founding_year", 0.9), ("gates_project", 0.1)), launch="founding")
+    messages = answer_after("gates_project", "ask_founding", "when did it launch", parse)
+    assert answered(messages, "gates_project")
+
+
 def test_a_figure_before_the_question_part_starts_a_new_subject():
     # "no the other one, the 79% one. where was that?" after the 73% drop: the question part is "where was that?"
     text = "no the other one, the 79% one. where was that?"
