@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.journey_thread import continue_journey
+from actions.journey_thread import continue_journey, last_bot_action
 from actions.knowledge import (
     CARD_SLOT,
     answer_card,
@@ -24,6 +24,7 @@ from actions.knowledge import (
 )
 from bot.content.assistant import assistant_content
 from bot.content.facts import facts
+from bot.content.safety import safety_content
 from bot.supporters.understanding import looks_like_question
 
 
@@ -45,7 +46,8 @@ class TopicMenuAction(Action, ABC):
 
 
 class ContextFirst(TopicMenuAction, ABC):
-    """A short message right after a journey's answer is about that journey (actions/journey_thread.py).
+    """A message right after the safety answer that the NLU could not place gets the help again.
+    A short message right after a journey's answer is about that journey (actions/journey_thread.py).
     A short message right after a fact card may be a follow-up the NLU could not place ("and the result?"):
     answered from that card's topic when its words match one of its cards; otherwise the honest menu.
     `pronouns`: a short message that points back with a pronoun ("did IJM have a role in it?") is a follow-up too;
@@ -54,6 +56,10 @@ class ContextFirst(TopicMenuAction, ABC):
     pronouns = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if last_bot_action(tracker) == "action_safety_help":
+            # "he's in the next room" right after the safety answer: the help again, never the topic menu
+            dispatcher.utter_message(text=safety_content().answer.message)
+            return []
         if (journey := continue_journey(tracker)) is not None:
             return journey
         content = facts()

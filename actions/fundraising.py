@@ -40,7 +40,8 @@ def asks_for_the_teams_help(tracker: Tracker) -> bool:
 # none of the kinds with tips; the lead form takes it as the kind and does not ask again.
 ACTIVITY = re.compile(
     r"\b(?:a|an|our|my)\s+((?:[a-z][\w'-]*\s+){0,2}?(?:\w+-a-thon|\w+athon|sale|wash|stand|drive|night|dinner|gala|auction|concert|"
-    r"tournament|show|fair|market|breakfast|brunch|bbq|barbecue|raffle|dance|festival|hike|swim|cook-?off))\b",
+    r"tournament|show|fair|market|breakfast|brunch|bbq|barbecue|raffle|dance|festival|hike|swim|run|walk|ride|"
+    r"cook-?off))\b",
     re.IGNORECASE,
 )
 

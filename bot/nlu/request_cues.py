@@ -10,6 +10,10 @@ from their words alone, while one phrase in them says what the visitor wants:
   local authorities;
 - a way out of a form: "never mind, i'll just email them directly" was read as a mistyped e-mail address.
 
+A greeting before a request ("hi, can i speak with somebody at ijm", "hi what can you help me with") is read by DIET as
+the greeting: with `after_greeting`, a message that opens with a greeting and goes on for three words or more takes
+DIET's best other reading instead, when DIET gives it at least `min_confidence` (else the greeting stands).
+
 Each cue (config.yml) names the intent it gives, the readings it may replace (`over`; a cue never replaces a
 reading it does not list, so a question DIET placed surely stays a question), and a regular expression;
 `unless_question` keeps a message that also asks something ("I'm a reporter: when did IJM begin?") as DIET read it.
@@ -26,10 +30,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_change import replace_intent
+from bot.nlu.intent_change import INTENT_RANKING_KEY, replace_intent
 
 ANY = "any"
 # A question after the cue: a question mark, or a sentence that opens with a question word.
@@ -64,11 +68,44 @@ class Cue:
         return not (self.unless_question and ASKS_SOMETHING.search(text[match.end() :]))
 
 
+@dataclass(frozen=True)
+class AfterGreeting:
+    intents: frozenset[str]
+    pattern: re.Pattern[str]
+    min_confidence: float
+    never: frozenset[str]
+
+    @classmethod
+    def from_config(cls, entry: dict[str, Any] | None) -> AfterGreeting | None:
+        if not entry:
+            return None
+        return cls(
+            intents=frozenset(str(i) for i in entry.get("intents") or []),
+            pattern=re.compile(str(entry["pattern"]), re.IGNORECASE),
+            min_confidence=float(entry.get("min_confidence", 0.15)),
+            never=frozenset(str(i) for i in entry.get("never") or []),
+        )
+
+    def request(self, text: str, intent: str | None, ranking: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """DIET's best reading other than the greeting, for a greeting followed by more."""
+        if intent not in self.intents or not self.pattern.search(text):
+            return None
+        return next(
+            (
+                entry
+                for entry in ranking
+                if entry.get(INTENT_NAME_KEY) not in self.never
+                and float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0) >= self.min_confidence
+            ),
+            None,
+        )
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestCues(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"cues": [], "protected": ["disclose_danger"], "confidence": 0.9}
+        return {"cues": [], "protected": ["disclose_danger"], "confidence": 0.9, "after_greeting": None}
 
     @classmethod
     def create(
@@ -85,6 +122,7 @@ class RequestCues(GraphComponent):
         self.cues = [Cue.from_config(entry) for entry in config["cues"]]
         self.protected = frozenset(str(i) for i in config["protected"])
         self.confidence = float(config["confidence"])
+        self.after_greeting = AfterGreeting.from_config(config["after_greeting"])
 
     def cue_for(self, text: str, intent: str | None) -> Cue | None:
         return next((cue for cue in self.cues if cue.applies(text, intent, self.protected)), None)
@@ -98,4 +136,9 @@ class RequestCues(GraphComponent):
             cue = self.cue_for(text, intent)
             if cue is not None:
                 replace_intent(message, cue.intent, confidence=self.confidence)
+            elif self.after_greeting is not None:
+                ranking = message.get(INTENT_RANKING_KEY) or []
+                if (request := self.after_greeting.request(text, intent, ranking)) is not None:
+                    name, sure = request[INTENT_NAME_KEY], float(request.get(PREDICTED_CONFIDENCE_KEY) or 0)
+                    replace_intent(message, name, confidence=sure)
         return messages

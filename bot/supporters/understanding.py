@@ -140,7 +140,7 @@ def is_interruption(
     if message.intent in SOCIAL_INTENTS and message.confidence >= SOCIAL_CONFIDENCE:
         return True
     if expects_address and "@" not in message.text and message.confidence >= NO_ADDRESS_CONFIDENCE:
-        return not OWN_DETAILS.search(message.text)
+        return looks_like_question(message.text) or not OWN_DETAILS.search(message.text)
     if expects_yes_no and message.confidence >= NO_ADDRESS_CONFIDENCE:
         return True
     return looks_like_question(message.text)

@@ -186,3 +186,11 @@ def test_a_contact_asked_for_right_after_the_link_gets_the_contacts():
 
     messages, events = run(ActionDonate(), after("action_donate", "nlu_fallback", "ok and what's the events email"))
     assert followed_by(events) == "action_offer_contacts" and messages == []
+
+
+def test_a_message_not_understood_right_after_the_safety_answer_gets_the_help_again():
+    """ "he's in the next room" after a disclosure: the numbers again, never the topic menu."""
+    messages, _ = run(ActionFallbackTopics(), after("action_safety_help", "nlu_fallback", "he's in the next room"))
+    assert len(messages) == 1 and "1-833-900-1010" in messages[0]["text"] and "911" in messages[0]["text"]
+    messages, _ = run(ActionFallbackTopics(), after("action_answer_fact", "nlu_fallback", "he's in the next room"))
+    assert not any("1-833-900-1010" in (m.get("text") or "") for m in messages)

@@ -61,3 +61,41 @@ def test_what_the_cues_leave_alone(text, intent):
 
 def test_a_button_payload_is_never_read_for_cues():
     assert read("/stop never mind", "nlu_fallback")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "expected"),
+    [
+        ("hi, can i speak with somebody at ijm", [("greet", 0.7), ("talk_to_person", 0.18), ("donate", 0.04)],
+         "talk_to_person"),
+        ("hi what can you help me with", [("greet", 0.67), ("ask_capabilities", 0.18)], "ask_capabilities"),
+        # DIET's other reading too unsure: the greeting stands
+        ("hi, im a student writing something", [("greet", 0.67), ("donate", 0.14)], "greet"),
+        ("hi there!", [("greet", 0.99), ("thank", 0.005)], "greet"),  # only a greeting
+        ("hey how are you", [("greet", 0.9), ("goodbye", 0.2)], "greet"),  # nothing but courtesies to take
+    ],
+)  # fmt: skip
+def test_a_request_after_a_greeting_takes_diets_best_other_reading(text, ranking, expected):
+    message = parsed(text, ranking)
+    configured().process([message])
+    assert message.get("intent")["name"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("need to talk to an actual person about my receipts", "nlu_fallback", "talk_to_person"),
+        ("can i talk to someone about changing my existing monthly gift though", "donate", "talk_to_person"),
+        ("actually sign up my work address instead, jpark@ubc.ca", "talk_to_person", "subscribe_newsletter"),
+        ("and sign up the new one please", "nlu_fallback", "subscribe_newsletter"),
+        ("actually can i do fifty instead", "stop", "donate"),
+    ],
+)  # fmt: skip
+def test_more_requests_by_their_cue(text, intent, expected):
+    assert read(text, intent)["name"] == expected
+
+
+def test_unsubscribing_an_address_is_not_signing_it_up():
+    assert read("please unsubscribe jo@example.org, don't sign me up again", "unsubscribe_newsletter")["name"] == (
+        "unsubscribe_newsletter"
+    )

@@ -71,6 +71,8 @@ def test_a_sure_request_without_an_address_interrupts_an_email_question():
     # the visitor's own phone number or address in words is a (wrong) answer, not a request for the contacts
     phone = msg("you can text me at 604-555-0182", "talk_to_person", 0.96)
     assert not is_interruption(phone, ANSWERABLE_MID_FORM, expects_address=True)
+    asked = msg("before I give my email, what year did IJM open its first field offices?", "ask_field_offices", 0.99)
+    assert is_interruption(asked, ANSWERABLE_MID_FORM, expects_address=True)  # a question, though it says "my email"
     in_words = msg("marcus.bell at gmail dot", "out_of_scope", 0.99)
     assert not is_interruption(in_words, ANSWERABLE_MID_FORM, expects_address=True)
 
