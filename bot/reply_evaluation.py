@@ -72,6 +72,9 @@ UNSEEN_JOURNEYS_SECOND = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_secon
 # (greetings, corrections, signing up twice, amounts written every way; read while tuning) and an eighteenth asked
 # for a month of a charity website's traffic (never read).
 TUNING_JOURNEYS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_third.yml"
+# A fourth tuning file, by a nineteenth writer asked for the journeys the others neglected (the media and message
+# forms to the end, unsubscribing, "what can you do?", history questions full of danger words, disclosures).
+TUNING_JOURNEYS_FOURTH = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_fourth.yml"
 UNSEEN_JOURNEYS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_third.yml"
 HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS,
           UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD)  # fmt: skip
@@ -348,7 +351,8 @@ def run_reply_evaluation(
              ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6),
              ("seventh tuning file", TUNING_ROUND7), ("journeys tuning file", TUNING_JOURNEYS),
              ("second journeys tuning file", TUNING_JOURNEYS_SECOND),
-             ("third journeys tuning file", TUNING_JOURNEYS_THIRD), ("unseen file", UNSEEN),
+             ("third journeys tuning file", TUNING_JOURNEYS_THIRD),
+             ("fourth journeys tuning file", TUNING_JOURNEYS_FOURTH), ("unseen file", UNSEEN),
              ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
              ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
              ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD), ("unseen journeys", UNSEEN_JOURNEYS),
