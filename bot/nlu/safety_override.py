@@ -50,6 +50,15 @@ from bot.nlu.stored import read_stored, write_stored
 INTENT_RANKING_KEY = "intent_ranking"
 # The parse-data key that says which tier fired: {"tier": "model" | "net" | "model+net", ...}.
 SAFETY_KEY = "safety"
+# An e-mail address says nothing of danger, and its letters can look like words that do ("danny.rivera@proton.me"
+# was read as a disclosure at 0.73 by the classifier): the gate reads the message without them.
+EMAIL_ADDRESS = re.compile(r"\S+@\S+")
+
+
+def without_addresses(text: str) -> str:
+    return EMAIL_ADDRESS.sub(" ", text)
+
+
 # "why do…", "how does…", "what is…?": a question about the world, not about the one asking
 GENERAL_QUESTION = re.compile(r"^(why|how|what|when|where|which|who|is|are|does|do|can)\b|\?\s*$")
 
@@ -214,10 +223,12 @@ class SafetyOverride(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            text = message.get(TEXT)
-            if not text:
-                continue
+            text = without_addresses(message.get(TEXT) or "")
             ranking = message.get(INTENT_RANKING_KEY) or []
+            if not text.strip():
+                if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == self.intent:
+                    self.overrule(message, ranking, SafetyVerdict(False, False, 0.0, 0.0))
+                continue
             verdict = self.verdict(text, message.get(INTENT), ranking)
             if verdict.tier is None:
                 if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == self.intent:

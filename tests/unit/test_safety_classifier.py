@@ -142,3 +142,16 @@ def test_a_general_question_needs_diet_to_be_sure(confidence, disclosure):
     message = parsed("Why do people get trafficked?", [("disclose_danger", confidence), ("ask_violence_types", 0.3)])
     gate.process([message])
     assert (message.get("intent")["name"] == "disclose_danger") is disclosure
+
+
+def test_an_email_address_is_read_as_nothing():
+    """"danny.rivera@proton.me" at the sign-up's e-mail question was a disclosure to the classifier (0.73): the gate
+    reads the message without its addresses; a disclosure that gives an address is still one."""
+    gate = SafetyOverride(pipeline_entry(), classifier=SureClassifier())  # type: ignore[arg-type]
+    address = parsed("danny.rivera@proton.me", [("nlu_fallback", 0.45), ("disclose_danger", 0.3)])
+    diet_said_so = parsed("help.me@proton.me", [("disclose_danger", 0.7), ("nlu_fallback", 0.2)])
+    with_words = parsed("they took my passport, write to me at ana@proton.me", [("nlu_fallback", 0.45)])
+    gate.process([address, diet_said_so, with_words])
+    assert address.get("intent")["name"] == "nlu_fallback" and address.get("safety") is None
+    assert diet_said_so.get("intent")["name"] == "nlu_fallback" and diet_said_so.get("safety")["overruled"]
+    assert with_words.get("intent")["name"] == "disclose_danger"
