@@ -145,7 +145,7 @@ def test_a_general_question_needs_diet_to_be_sure(confidence, disclosure):
 
 
 def test_an_email_address_is_read_as_nothing():
-    """"danny.rivera@proton.me" at the sign-up's e-mail question was a disclosure to the classifier (0.73): the gate
+    """ "danny.rivera@proton.me" at the sign-up's e-mail question was a disclosure to the classifier (0.73): the gate
     reads the message without its addresses; a disclosure that gives an address is still one."""
     gate = SafetyOverride(pipeline_entry(), classifier=SureClassifier())  # type: ignore[arg-type]
     address = parsed("danny.rivera@proton.me", [("nlu_fallback", 0.45), ("disclose_danger", 0.3)])
