@@ -12,7 +12,8 @@ from their words alone, while one phrase in them says what the visitor wants:
 
 A greeting before a request ("hi, can i speak with somebody at ijm", "hi what can you help me with") is read by DIET as
 the greeting: with `after_greeting`, a message that opens with a greeting and goes on for three words or more takes
-DIET's best other reading instead, when DIET gives it at least `min_confidence` (else the greeting stands).
+DIET's best other reading instead, when what follows asks or wants something (`request`) and DIET gives that reading
+at least `min_confidence` (else the greeting stands).
 
 Each cue (config.yml) names the intent it gives, the readings it may replace (`over`; a cue never replaces a
 reading it does not list, so a question DIET placed surely stays a question), and a regular expression;
@@ -72,6 +73,7 @@ class Cue:
 class AfterGreeting:
     intents: frozenset[str]
     pattern: re.Pattern[str]
+    asks: re.Pattern[str]  # what follows the greeting must ask or want something
     min_confidence: float
     never: frozenset[str]
 
@@ -82,13 +84,15 @@ class AfterGreeting:
         return cls(
             intents=frozenset(str(i) for i in entry.get("intents") or []),
             pattern=re.compile(str(entry["pattern"]), re.IGNORECASE),
+            asks=re.compile(str(entry.get("request") or "."), re.IGNORECASE),
             min_confidence=float(entry.get("min_confidence", 0.15)),
             never=frozenset(str(i) for i in entry.get("never") or []),
         )
 
     def request(self, text: str, intent: str | None, ranking: list[dict[str, Any]]) -> dict[str, Any] | None:
         """DIET's best reading other than the greeting, for a greeting followed by more."""
-        if intent not in self.intents or not self.pattern.search(text):
+        greeting = self.pattern.search(text) if intent in self.intents else None
+        if greeting is None or not self.asks.search(text[greeting.end(1) :]):  # what follows the greeting word
             return None
         return next(
             (

@@ -53,6 +53,11 @@ def test_a_request_is_recognised_by_its_cue(text, intent, expected):
         ("how did they stop the trafficking of minors in cambodia", "ask_event"),
         ("they took my $500 and say I owe them, I am a journalist", "disclose_danger"),  # safety is never replaced
         ("I gave $20 last year", "ask_impact"),  # a gift cue only replaces what DIET could not place
+        ("stop sending me emails", "unsubscribe_newsletter"),
+        ("stop the emails please", "unsubscribe_newsletter"),
+        ("did 60 minutes do a story on ijm", "ask_media_coverage"),  # about a story, not a journalist's
+        ("sign me up for the raptors season ticket waitlist", "out_of_scope"),
+        ("sign me up for the raptors season ticket waitlist", "nlu_fallback"),
     ],
 )  # fmt: skip
 def test_what_the_cues_leave_alone(text, intent):
@@ -73,6 +78,8 @@ def test_a_button_payload_is_never_read_for_cues():
         ("hi, im a student writing something", [("greet", 0.67), ("donate", 0.14)], "greet"),
         ("hi there!", [("greet", 0.99), ("thank", 0.005)], "greet"),  # only a greeting
         ("hey how are you", [("greet", 0.9), ("goodbye", 0.2)], "greet"),  # nothing but courtesies to take
+        # a longer greeting that asks for nothing stays one
+        ("hey, good afternoon to whoever's on the other end", [("greet", 0.6), ("donate", 0.2)], "greet"),
     ],
 )  # fmt: skip
 def test_a_request_after_a_greeting_takes_diets_best_other_reading(text, ranking, expected):
