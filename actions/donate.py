@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -25,8 +24,6 @@ from bot.donations.content import DonateContent, donate_content
 from bot.settings import Settings
 from bot.supporters.understanding import looks_like_question
 
-# Only whether the message names an amount at all matters here, not whether it is too large.
-LARGEST_PARSED = 10**12
 CHANGES_THE_GIFT = re.compile(
     r"\b(make|change|switch|set)\b.{0,15}\b(it|that|this|mine|the gift|my gift)\b|\binstead\b", re.I
 )
@@ -44,7 +41,7 @@ def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
     frequency = next(iter(tracker.get_latest_entity_values("frequency")), None)
     follows_the_link = asks_for_the_link_again(text) or last_bot_action(tracker) in LINK_JOURNEYS
     earlier = link_journey_message(tracker) if follows_the_link else None
-    if earlier is None or parse_amount(text, Decimal(LARGEST_PARSED)) is not None:
+    if earlier is None or parse_amount(text) is not None:
         return text, frequency
     entities = (earlier[1].get("parse_data") or {}).get("entities") or []
     said = next((e.get("value") for e in entities if e.get("entity") == "frequency"), None)

@@ -50,8 +50,9 @@ def _digits(text: str) -> str:
     return alpha2digit(converted, "fr") if converted == text else converted
 
 
-def parse_amount(text: str, largest: Decimal) -> Amount | None:
-    """The amount named in `text`, None if none is. Bare numbers count only when nothing else could be meant."""
+def parse_amount(text: str, largest: Decimal | None = None) -> Amount | None:
+    """The amount named in `text`, None if none is. Bare numbers count only when nothing else could be meant.
+    Above `largest` (when given) the amount is "too_large"."""
     text = _NEGATIVE_WORDS.sub("-", _expand_thousands(_digits(text)))
     match = _WITH_CURRENCY.search(text)
     if match:
@@ -67,6 +68,6 @@ def parse_amount(text: str, largest: Decimal) -> Amount | None:
         return Amount(None, "invalid")
     if value <= 0:
         return Amount(None, "invalid")
-    if value > largest:
+    if largest is not None and value > largest:
         return Amount(value, "too_large")
     return Amount(value.quantize(Decimal("0.01")) if value != value.to_integral() else value)
