@@ -50,6 +50,9 @@ TUNING_ROUND6 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round6.yml"
 # Harder follow-ups (a different detail of the same event, chains reaching back, long chatty turns, comparisons), by
 # a twelfth writer (2026-12-07, sixth session), read while tuning.
 TUNING_ROUND7 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round7.yml"
+# Follow-ups by a thirteenth writer of follow-ups, from the article and tests/nlu/followups_brief.md (2026-12-07, eighth
+# session; the first to include follow-ups the article can't answer), read while tuning.
+TUNING_ROUND8 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round8.yml"
 UNSEEN = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen.yml"
 # A second unseen file, by a third writer who saw only the article (2026-12-06): scored, never read while tuning.
 UNSEEN_FRESH = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_fresh.yml"
@@ -76,8 +79,12 @@ TUNING_JOURNEYS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_third.
 # forms to the end, unsubscribing, "what can you do?", history questions full of danger words, disclosures).
 TUNING_JOURNEYS_FOURTH = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_fourth.yml"
 UNSEEN_JOURNEYS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_third.yml"
+# Eighth session: a fifth journeys tuning file (read while tuning), and follow-ups by a fourteenth writer of them from
+# the same brief as the eighth tuning file's writer (scored before and after the session's changes, never read).
+TUNING_JOURNEYS_FIFTH = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_fifth.yml"
+UNSEEN_FOLLOWUPS_FOURTH = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_fourth.yml"
 HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS,
-          UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD)  # fmt: skip
+          UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD, UNSEEN_FOLLOWUPS_FOURTH)  # fmt: skip
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -117,6 +124,8 @@ class Case:
     turns: list[str]
     expect: list = field(default_factory=list)
     expect_any: list[str] = field(default_factory=list)
+    # A follow-up the article can't answer (`answerable: false`): its reply must say so honestly.
+    answerable: bool = True
     # A journey's checks, one per turn: the reply to that turn must contain one of them (an empty list: not checked).
     checks: list[list[str]] = field(default_factory=list)
 
@@ -139,7 +148,8 @@ def load_cases(path: Path) -> list[Case]:
         else:
             cases.append(Case("question", [entry["q"]], expect=list(entry.get("expect") or [])))
     for entry in data.get("followups") or []:
-        cases.append(Case("followup", list(entry["turns"]), expect=list(entry.get("expect") or [])))
+        cases.append(Case("followup", list(entry["turns"]), expect=list(entry.get("expect") or []),
+                          answerable=entry.get("answerable") is not False))  # fmt: skip
     for entry in data.get("actions") or []:
         cases.append(Case("action", [entry["q"]], expect_any=[str(x) for x in entry.get("expect_any") or []]))
     for entry in data.get("journeys") or []:
@@ -150,7 +160,7 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def judge(case: Case, reply: str, markers: list[str]) -> bool:
-    if case.kind == "unanswerable":
+    if case.kind == "unanswerable" or not case.answerable:
         return any(normalise(m)[:40] in normalise(reply) for m in markers)
     if case.kind == "action":
         return any(contains(reply, item) for item in case.expect_any)
@@ -351,13 +361,16 @@ def run_reply_evaluation(
     named = (("tuning file", TUNING), ("second tuning file", TUNING_MORE), ("dialogue tuning file", TUNING_DIALOGUES),
              ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
              ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6),
-             ("seventh tuning file", TUNING_ROUND7), ("journeys tuning file", TUNING_JOURNEYS),
+             ("seventh tuning file", TUNING_ROUND7), ("eighth tuning file", TUNING_ROUND8),
+             ("journeys tuning file", TUNING_JOURNEYS),
              ("second journeys tuning file", TUNING_JOURNEYS_SECOND),
              ("third journeys tuning file", TUNING_JOURNEYS_THIRD),
-             ("fourth journeys tuning file", TUNING_JOURNEYS_FOURTH), ("unseen file", UNSEEN),
+             ("fourth journeys tuning file", TUNING_JOURNEYS_FOURTH),
+             ("fifth journeys tuning file", TUNING_JOURNEYS_FIFTH), ("unseen file", UNSEEN),
              ("fresh unseen file", UNSEEN_FRESH), ("unseen follow-ups", UNSEEN_FOLLOWUPS),
              ("second unseen follow-ups", UNSEEN_FOLLOWUPS_SECOND),
-             ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD), ("unseen journeys", UNSEEN_JOURNEYS),
+             ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD),
+             ("fourth unseen follow-ups", UNSEEN_FOLLOWUPS_FOURTH), ("unseen journeys", UNSEEN_JOURNEYS),
              ("second unseen journeys", UNSEEN_JOURNEYS_SECOND),
              ("third unseen journeys", UNSEEN_JOURNEYS_THIRD))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]

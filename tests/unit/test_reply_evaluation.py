@@ -44,6 +44,16 @@ def test_a_question_the_article_cannot_answer_passes_only_with_an_honest_reply()
     assert not judge(case, "IJM began in 1997.", markers)
 
 
+def test_a_follow_up_the_article_cannot_answer_passes_only_with_an_honest_reply(tmp_path):
+    path = tmp_path / "followups.yml"
+    path.write_text("followups:\n- turns: ['who founded ijm?', 'is he married?']\n  answerable: false\n")
+    [case] = load_cases(path)
+    assert case.kind == "followup" and not case.answerable
+    markers = honest_markers()
+    assert judge(case, markers[0], markers)
+    assert not judge(case, "Gary Haugen founded IJM in 1997.", markers)
+
+
 def test_a_reply_is_read_with_its_buttons():
     text = reply_text([{"text": "Did you mean:", "buttons": [{"title": "When IJM began", "payload": "/x"}]}])
     assert "When IJM began" in text
@@ -167,7 +177,7 @@ def test_the_unseen_files_failures_stay_out_of_the_report(monkeypatch, tmp_path)
     monkeypatch.setattr(evaluation, "PROJECT_ROOT", tmp_path)
     problems = run_reply_evaluation(tmp_path, check=True)
     report = (tmp_path / "reply-evaluation.md").read_text()
-    assert len(HIDDEN) == 8
+    assert len(HIDDEN) == 9
     for hidden in HIDDEN:
         assert f"secret {hidden.stem}" not in report
         assert f"secret {hidden.stem}" in (tmp_path / "var" / f"reply-evaluation-{hidden.stem}-failures.md").read_text()
