@@ -17,12 +17,14 @@ from actions.journey_thread import continue_journey, last_bot_action
 from actions.knowledge import (
     CARD_SLOT,
     answer_card,
+    answer_in_time,
     card_in_thread,
     fallback_follow_up,
     is_short_question_in_thread,
     pronoun_follow_up,
 )
 from bot.content.assistant import assistant_content
+from bot.content.contacts import contacts
 from bot.content.facts import facts
 from bot.content.safety import safety_content
 from bot.supporters.understanding import looks_like_question
@@ -54,6 +56,9 @@ class ContextFirst(TopicMenuAction, ABC):
     not for an out-of-scope one ("is it cold there?" after the Cambodia rescue is not about Cambodia's history)."""
 
     pronouns = False
+    # a message not understood that names a contact route's word gets that contact (not an out-of-scope one: "are
+    # robots going to take all our jobs" is no job enquiry)
+    routes_to_contacts = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if last_bot_action(tracker) == "action_safety_help":
@@ -63,9 +68,18 @@ class ContextFirst(TopicMenuAction, ABC):
         if (journey := continue_journey(tracker)) is not None:
             return journey
         content = facts()
+        if (in_time := answer_in_time(dispatcher, tracker, content)) is not None:
+            return in_time
         card = fallback_follow_up(content, tracker, pronouns=self.pronouns)
         if card is not None:
-            return answer_card(dispatcher, tracker, content, card)
+            return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True)
+        # "where do i apply?", "any jobs or internships at ijm?": not understood as a whole, but a word of a contact
+        # route (contacts.yml) says who can help; the honest line and that contact, not the topic menu
+        text = str(tracker.latest_message.get("text") or "")
+        if self.routes_to_contacts and (contact := contacts().routed(text)) is not None:
+            people = contacts()
+            dispatcher.utter_message(text=f"{people.unknown_message} {people.line_for(contact)}")
+            return []
         return await super().run(dispatcher, tracker, domain)
 
 
@@ -92,6 +106,7 @@ class ActionFallbackTopics(ContextFirst):
 
     message_key = "not_understood"
     pronouns = True
+    routes_to_contacts = True
 
     def name(self) -> str:
         return "action_fallback_topics"

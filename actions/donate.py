@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.journey_thread import (
     LINK_JOURNEYS,
     asks_for_the_link_again,
+    asks_what_the_link_does_not_say,
     journey_in_thread,
     last_bot_action,
     link_journey_message,
@@ -85,6 +86,8 @@ class ActionDonate(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent != "donate" and journey_in_thread(tracker) == "action_offer_contacts":
             return [FollowupAction("action_offer_contacts")]  # "ok and what's the events email" after the link
+        if intent != "donate" and asks_what_the_link_does_not_say(tracker):
+            return [FollowupAction("action_answer_unknown_fact")]  # "is my donation tax deductible" after the link
         settings = Settings.from_env()
         for reply in donate_reply(donate_content(), tracker, settings.public_url, _today()):
             dispatcher.utter_message(text=reply)

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import JourneyForm, form_values, reset
-from actions.journey_thread import last_bot_action
+from actions.journey_thread import asks_for_reading_after_the_ideas, last_bot_action
 from actions.records import submit_enquiry
 from bot.content.contacts import contacts
 from bot.content.supporters import Messages, enquiry_messages
@@ -84,6 +84,8 @@ class ActionOfferContacts(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if takes_the_offer(tracker):
             return [*reset("message_form"), FollowupAction("message_form")]
+        if asks_for_reading_after_the_ideas(tracker):
+            return [FollowupAction("action_fundraising_ideas")]  # "anything i can read in the meantime?"
         for reply in contact_replies():
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return reset("message_form")

@@ -41,8 +41,22 @@ LINK_AGAIN = re.compile(
 )
 LINK_AGAIN_WORDS = 14
 # "ok and what's the events email" right after the donation link asks for a contact, which the link does not give.
-ASKS_FOR_A_CONTACT = re.compile(r"^(?!.*\blink\b).*\b(e-?mail|address|contact|phone|reach)\b", re.IGNORECASE)
+ASKS_FOR_A_CONTACT = re.compile(
+    r"^(?!.*\blink\b).*(\b(e-?mail|address|contact|phone|reach)\b|\bwhere (do|can|should) i (write|send|ask)\b|"
+    r"\b(other|more|further) questions\b)",
+    re.IGNORECASE,
+)
+# "anything i can read in the meantime?" right after the fundraiser ideas asks for the guide, whatever DIET made of it
+# (asking for a person, once): the fundraiser's follow-up
+ASKS_FOR_READING = re.compile(r"\b(read|reading|guide|resources?|materials?|handbook|booklet|toolkit|pdf)\b", re.I)
+FUNDRAISING = "action_fundraising_ideas"
 GIVING = ("action_donate", "action_answer_matching")
+# "is my donation tax deductible?" right after the link asks what the link does not say: the honest answer and the
+# donor contact (contacts.yml routes), not the link again.
+ABOUT_A_GIFT = re.compile(
+    r"\b(tax|taxes|receipts?|deductible|refunds?|charitable (number|registration|status)|charity (number|status))\b",
+    re.IGNORECASE,
+)
 
 
 def last_bot_action(tracker: Tracker) -> str | None:
@@ -83,14 +97,35 @@ def journey_in_thread(tracker: Tracker) -> str | None:
     typed = bool(text) and not text.startswith("/")
     if typed and asks_for_the_link_again(text) and (linked := link_journey_message(tracker)) is not None:
         return LINK_JOURNEYS[linked[0]]
-    if not text or text.startswith("/") or len(text.split()) > JOURNEY_WORDS:
-        return None
-    if any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event")):
+    if not typed or any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event")):
         return None
     journey = last_bot_action(tracker) or ""
-    if journey in GIVING and ASKS_FOR_A_CONTACT.search(text):
+    if asks_what_the_link_does_not_say(tracker):
+        return None
+    # asking where to write is one whole request, however long ("and if I have other questions, where do I write?")
+    if journey in GIVING and len(text.split()) <= LINK_AGAIN_WORDS and ASKS_FOR_A_CONTACT.search(text):
         return "action_offer_contacts"
+    if len(text.split()) > JOURNEY_WORDS:
+        return None
+    if journey == FUNDRAISING and ASKS_FOR_READING.search(text):
+        return FUNDRAISING
     return JOURNEYS.get(journey)
+
+
+def asks_what_the_link_does_not_say(tracker: Tracker) -> bool:
+    """A question about a gift already made or being made (a tax receipt, a refund) right after the link."""
+    text = tracker.latest_message.get("text") or ""
+    return last_bot_action(tracker) in GIVING and ABOUT_A_GIFT.search(text) is not None
+
+
+def asks_for_reading_after_the_ideas(tracker: Tracker) -> bool:
+    """A short request for something to read right after the fundraiser ideas: their guide."""
+    text = tracker.latest_message.get("text") or ""
+    return (
+        last_bot_action(tracker) == FUNDRAISING
+        and len(text.split()) <= JOURNEY_WORDS
+        and bool(ASKS_FOR_READING.search(text))
+    )
 
 
 def continue_journey(tracker: Tracker) -> list[EventType] | None:

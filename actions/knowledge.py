@@ -33,6 +33,7 @@ DID_YOU_MEAN = 3
 # thread of the conversation (card_in_thread, below).
 ANAPHORA = re.compile(r"\b(he|she|they|them|it|that|there|those|this|his|her|their|then)\b", re.IGNORECASE)
 CONTEXT_WORDS = 10
+ECHO_WORDS = 14
 # ...and so does one that names, with "the", something the last answer spoke of ("when did the office open?" after
 # the Cambodia rescue, whose answer says an office opened; "who were the victims?" after the brick kiln).
 DEFINITE = re.compile(r"\bthe (\w{4,})", re.IGNORECASE)
@@ -61,6 +62,9 @@ COVERS_MORE = 1.0
 # age) that the last answer has nothing of: "it" and "that" stand for the last answer's subject ("when did it start?"
 # after the Gates project is the project's year, whatever the NLU makes of "start").
 LEAVE_THREAD_SCORE = 0.75
+# ...a question for a kind of answer the last one has nothing of leaves it more easily: staying could only say "I
+# don't have that" ("in what year?" after the mission, the founding at 0.63)
+LEAVE_FOR_KIND_SCORE = 0.5
 POINTS_TO_AN_ATTRIBUTE = re.compile(r"\b(there|then|that (year|time)|he|him|his|she|her)\b", re.IGNORECASE)
 # A pronoun for a person after an answer that names one (facts.yml `people`): that person's topics join the family.
 POINTS_TO_A_PERSON = re.compile(r"\b(he|him|his|she|her)\b", re.IGNORECASE)
@@ -101,6 +105,23 @@ COMPARES = re.compile(
 # "and the India one?", "what about 2003?": asked of the last card's topic (sibling_in_thread)
 SIBLING = re.compile(r"^\W*(and|what about|how about|same for|any)\b|\bone\W*$", re.IGNORECASE)
 SIBLING_WORDS = 7
+# "and the next year?", "what happened the year after?" (the year after the last card's, exactly), "and after that?",
+# "what came before?" (the event the article tells of next): a short message that moves in time from the last card's
+# year, along facts.yml `timeline` (timeline_follow_up)
+NEXT_YEAR = re.compile(r"\b(the )?(next|following|subsequent) year\b|\b(the |a )?year (after|later|on)\b", re.I)
+YEAR_BEFORE = re.compile(r"\b(the )?(previous|preceding|prior) year\b|\b(the |a )?year (before|earlier)\b", re.I)
+NEXT_EVENT = re.compile(
+    r"\b(after (that|this|it|those|then)|afterwards?|what happened next|what came next|what came after|"
+    r"then what|and then|what followed|(what|anything) (happened |else )?(later|after)|"
+    r"next (big )?(thing|step|event|milestone))\b",
+    re.I,
+)
+EVENT_BEFORE = re.compile(
+    r"\b(before (that|this|it|those|then)|beforehand|what came before|prior to (that|this|it)|(what|anything) "
+    r"(happened |else )?(earlier|before))\b",
+    re.I,
+)
+TIMELINE_WORDS = 9
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
 
@@ -162,16 +183,18 @@ def answer_card(
     also: list[Card] | None = None,
     second: Card | None = None,
     in_thread: bool = False,
+    untold: bool = False,
 ) -> list[EventType]:
     """The card's answer, a read-more link and "Tell me more". `asked`: the visitor's own question (not a button),
     so a detail the article doesn't give is said so first; `also`: close alternatives, offered as buttons;
     `second`: the other half of a question that asks two things, answered after the first; `in_thread`: a
     follow-up read against the last card, whose few words ("how many?", "where?") the answerability classifier
-    cannot judge on their own (the listed details of facts.yml still count)."""
+    cannot judge on their own (the listed details of facts.yml still count); `untold`: the article does not tell what
+    was asked (this card is the nearest it does), said so first."""
     question = message_text(tracker)
     text = card.answer if second is None else f"{card.answer}\n\n{second.answer}"
     missing = content.missing_detail(question, card) or (not in_thread and asks_missing_detail(tracker))
-    if asked and missing:
+    if (asked and missing) or untold:
         text = f"{content.detail_message} {text}"
     safety = safety_content()
     if safety.mentions_topic(tracker.latest_message.get("text") or ""):
@@ -298,14 +321,48 @@ PLAIN_ENDINGS = frozenset({"", "s", "es", "d", "ed", "ing"})
 
 
 def question_words(text: str) -> set[str]:
-    """The question's own words, each cut to a stem ("opened" and "open" are one)."""
-    return {word[: max(4, len(word) - 2)] for word in WORD.findall(text.lower()) if word not in FUNCTION_WORDS}
+    """The question's own words, each cut to a stem ("opened" and "open" are one); not the adverb of a question form
+    ("how long did that take?" asks for a time, not for the word "long", which the half billion's "long-term" has)."""
+    text = QUESTION_FORM.sub(" ", text.lower())
+    return {word[: max(4, len(word) - 2)] for word in WORD.findall(text) if word not in FUNCTION_WORDS}
+
+
+QUESTION_FORM = re.compile(r"\bhow (long|old|far|big|soon|often|much|many)\b")
 
 
 def covered(stems: set[str], answer: str) -> int:
-    """How many of the question's words the answer has."""
+    """How many of the question's words the answer has (a word of the same meaning counts: SAME_MEANING)."""
     words = set(WORD.findall(answer.lower()))
-    return sum(any(word.startswith(stem) for word in words) for stem in stems)
+    return sum(any(word.startswith(alike) for word in words for alike in alike_stems(stem)) for stem in stems)
+
+
+def alike_stems(stem: str) -> tuple[str, ...]:
+    """The stem and those of the same meaning (a group's stem of four letters or more stands for its longer forms)."""
+    return next(
+        (group for group in SAME_MEANING if any(stem == g or (len(g) >= 4 and stem.startswith(g)) for g in group)),
+        (stem,),
+    )
+
+
+# Words a visitor uses for what an answer says in other words ("his goal" is the mission, "the long-term goal" the
+# vision; "what had he seen?" is what he noticed), as question_words' stems.
+SAME_MEANING = (
+    ("goal", "aim", "targ", "miss", "visi", "purpo", "objecti"),
+    ("seen", "saw", "notic", "witn", "obser"),
+    ("paid", "pay", "fund", "finan", "spons", "bankr"),
+)
+
+
+def other_reading(content: Facts, tracker: Tracker, card: Card) -> Card | None:
+    """A follow-up the thread took to `card` that the NLU surely reads as another card's question, which answers it
+    as well: that card too ("what was his goal?" after the founder: the five cases he set out to take on, and the
+    mission he founded IJM with)."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    first = sure_first_card(content, tracker, LEAVE_THREAD_SCORE)
+    if first is None or last is None or card == last or first in (card, last):
+        return None
+    stems = question_words(message_text(tracker))
+    return first if stems and covered(stems, first.answer) >= covered(stems, card.answer) else None
 
 
 def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
@@ -338,8 +395,10 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
         score = float(entry.get("score") or 0) + (SAME_TOPIC if card.key in own else 0.0)
         score += STAY_ON_LAST if card == last else 0.0
         if card != last and coverage[card.key] > last_covers:
-            sure = card is first and not unsure and float(entry.get("score") or 0) >= LEAVE_THREAD_SCORE
-            leaves = sure and (attribute or answers_kind_last_lacks(content, text, last, card))
+            nlu_score = float(entry.get("score") or 0) if card is first and not unsure else 0.0
+            leaves = (nlu_score >= LEAVE_THREAD_SCORE and attribute) or (
+                nlu_score >= LEAVE_FOR_KIND_SCORE and answers_kind_last_lacks(content, text, last, card)
+            )
             if card.key in family and coverage[card.key] == most:  # a related topic's counts as the topic's
                 score += COVERS_MORE + (0.0 if card.key in own else SAME_TOPIC)
             elif leaves:
@@ -367,6 +426,21 @@ def answers_kind_last_lacks(content: Facts, question: str, last: Card, card: Car
     )
 
 
+def with_the_kind_asked(content: Facts, question: str, ranked: list[Card]) -> Card:
+    """The first card, or, when the question asks for a kind of answer it has nothing of (a year, a count, an age),
+    the next-ranked card of its topic that has one ("when did IJM do the project on kids sold for sex in the
+    Philippines?": the 79% result has no year; the project's card says 2010)."""
+    first = ranked[0]
+    return next(
+        (
+            card
+            for card in ranked[1:]
+            if card.topic == first.topic and answers_kind_last_lacks(content, question, first, card)
+        ),
+        first,
+    )
+
+
 def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) -> Card | None:
     """For a short question that points back, or a very short one the NLU cannot place: the card in the thread.
     `definite`: "the <something the last answer spoke of>" points back too (used where the NLU took the question for
@@ -388,13 +462,17 @@ def echoes_last_answer(content: Facts, tracker: Tracker, last: Card) -> bool:
     safety?" after "60 Minutes", whose answer says hundreds were; not the count of everyone IJM has rescued)."""
     text = message_text(tracker)
     stems = question_words(text)
-    if len(stems) < 2 or len(text.split()) > CONTEXT_WORDS or names_something(tracker, last):
+    words = len(text.split())
+    if len(stems) < 2 or words > ECHO_WORDS or names_something(tracker, last):
         return False
     first = next(iter(ranked_cards(content, tracker)), None)
     if first is None or first == last:
         return False
     echoed = covered(stems, last.answer)
-    return echoed >= max(2, len(stems) - 1) and echoed > covered(stems, first.answer)
+    # a longer question echoes it only with three of its words or more ("and what did they do there over the next
+    # couple years" after the Cambodia office, whose answer says "over the next couple of years")
+    enough = max(2 if words <= CONTEXT_WORDS else 3, len(stems) - 1)
+    return echoed >= enough and echoed > covered(stems, first.answer)
 
 
 def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False) -> Card | None:
@@ -472,6 +550,36 @@ def compared_with(content: Facts, tracker: Tracker, card: Card) -> Card | None:
     return first if first != last else None
 
 
+def timeline_follow_up(content: Facts, tracker: Tracker) -> tuple[Card, bool] | None:
+    """For "and the next year?" or "what happened after that?" after a dated card: the event next to it in time, and
+    whether the article tells of it (False: nothing in the very year asked, so the nearest event it does tell of).
+    After a card with no year of its own, "and after that?" is the next card of its topic, which tells its story in
+    the article's order (after Chennai and Kenya, Uganda and Cambodia)."""
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    text = message_text(tracker)
+    if last is None or len(text.split()) > TIMELINE_WORDS or COMPARES.search(text) or names_something(tracker):
+        return None
+    year = content.year_of(last)
+    for pattern, step, exact in ((NEXT_YEAR, 1, True), (YEAR_BEFORE, -1, True), (NEXT_EVENT, 1, False),
+                                 (EVENT_BEFORE, -1, False)):  # fmt: skip
+        if not pattern.search(text):
+            continue
+        if year is not None:
+            return content.event_from(year, step, exact)
+        neighbour = None if exact else content.neighbour(last, step)
+        return None if neighbour is None else (neighbour, True)
+    return None
+
+
+def answer_in_time(dispatcher: CollectingDispatcher, tracker: Tracker, content: Facts) -> list[EventType] | None:
+    """The answer to a follow-up that moves in time (timeline_follow_up), or None when the message is not one."""
+    found = timeline_follow_up(content, tracker)
+    if found is None:
+        return None
+    card, told = found
+    return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True, untold=not told)
+
+
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     """For "how old were they?": the card in the thread of the last one answered (see STAY_ON_LAST)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
@@ -505,6 +613,8 @@ class ActionAnswerFact(Action):
         named = content.card(next(iter(tracker.get_latest_entity_values("card")), None))
         if named is not None:
             return answer_card(dispatcher, tracker, content, named)
+        if (in_time := answer_in_time(dispatcher, tracker, content)) is not None:
+            return in_time
         verdict = card_verdict(tracker)
         weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
         if weak and (journey := continue_journey(tracker)) is not None:
@@ -517,7 +627,7 @@ class ActionAnswerFact(Action):
             if card is None:
                 send_topic_menu(dispatcher, content, "follow_up_without_context", list(content.topics.values()))
                 return []
-            also = compared_with(content, tracker, card)
+            also = compared_with(content, tracker, card) or other_reading(content, tracker, card)
             return answer_card(dispatcher, tracker, content, card, asked=True, second=also, in_thread=True)
 
         ranked = ranked_cards(content, tracker)
@@ -539,9 +649,10 @@ class ActionAnswerFact(Action):
                 if verdict.get("close_call")
                 else []
             )
-            second = second_half(content, tracker, ranked) or compared_with(content, tracker, ranked[0])
-            others = [c for c in others if c != second]
-            return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others, second=second)
+            first = with_the_kind_asked(content, message_text(tracker), ranked)
+            second = second_half(content, tracker, ranked) or compared_with(content, tracker, first)
+            others = [c for c in others if c not in (second, first)]
+            return answer_card(dispatcher, tracker, content, first, asked=True, also=others, second=second)
         entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
         by_entity = content.for_entities(entities["place"], entities["year"], entities["event"])
         if by_entity is not None:

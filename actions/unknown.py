@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journey_thread import continue_journey
-from actions.knowledge import answer_card, card_in_context
+from actions.knowledge import answer_card, answer_in_time, card_in_context, covered, message_text, question_words
 from bot.content.contacts import contacts
 from bot.content.facts import facts
 
@@ -27,9 +27,17 @@ class ActionAnswerUnknownFact(Action):
         if (journey := continue_journey(tracker)) is not None:
             return journey  # "who do I email about it?" after the fundraiser ideas
         knowledge = facts()
+        if (in_time := answer_in_time(dispatcher, tracker, knowledge)) is not None:
+            return in_time
         in_context = card_in_context(knowledge, tracker, definite=True)
         if in_context is not None:
-            return answer_card(dispatcher, tracker, knowledge, in_context, asked=True, in_thread=True)
+            # DIET read a question the article can't answer; the card in the thread says so first unless its answer
+            # has the words the question asks about: both of one or two ("when did the office open?" after the
+            # Cambodia rescue; not "and their birthdays?"), a third of more ("does that include abuse online?" after
+            # the kinds of violence, whose answer names online exploitation)
+            stems = question_words(message_text(tracker))
+            untold = covered(stems, in_context.answer) < (len(stems) if len(stems) <= 2 else -(-len(stems) // 3))
+            return answer_card(dispatcher, tracker, knowledge, in_context, asked=True, in_thread=True, untold=untold)
         content = contacts()
         contact = content.route_for(tracker.latest_message.get("text") or "")
         dispatcher.utter_message(text=f"{content.unknown_message} {content.line_for(contact)}")

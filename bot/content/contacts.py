@@ -63,8 +63,12 @@ class Contacts:
             raise ContentError(f"contacts.yml has no contact {key!r}") from None
 
     def route_for(self, question: str) -> Contact:
+        return self.routed(question) or self.get(self.default_route)
+
+    def routed(self, question: str) -> Contact | None:
+        """The contact a route's keywords pick for the question ("where do i apply": the careers page), if any."""
         route = next((r for r in self.routes if r.matches(question)), None)
-        return self.get(route.contact if route else self.default_route)
+        return self.get(route.contact) if route else None
 
     def line_for(self, contact: Contact) -> str:
         line = self.contact_line.format(name=contact.name, details=contact.details())

@@ -68,6 +68,8 @@ class Facts:
     answer_kinds: tuple[tuple[str, re.Pattern, re.Pattern], ...] = ()
     # the people the article names, and the topics about each (facts.yml `people`)
     people: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # the article's dated events in order, as (year, card): "and the next year?", "what happened after that?"
+    timeline: tuple[tuple[int, str], ...] = ()
 
     def missing_detail(self, question: str, card: Card) -> str | None:
         """The detail the question asks for that the article does not give (and this card does not either)."""
@@ -83,6 +85,35 @@ class Facts:
                 (n for n, asks, has in self.answer_kinds if asks.search(lowered) and not has.search(answer)), None
             )
         return named
+
+    def year_of(self, card: Card) -> int | None:
+        """The year a card's event happened: its own, its place on the timeline, or the year its answer puts it in
+        ("In 2003, ...", "..., in 2003, ..."); not any year its answer names (Chennai and Kenya opened "soon after"
+        the offices of 2000) nor its topic's."""
+        if card.years:
+            return card.years[0]
+        on_timeline = next((year for year, key in self.timeline if key == card.key), None)
+        if on_timeline is not None:
+            return on_timeline
+        named = re.search(r"^In ((?:19|20)\d\d)\b|(?<!after), in ((?:19|20)\d\d),", card.answer)
+        return int(named.group(1) or named.group(2)) if named else None
+
+    def neighbour(self, card: Card, step: int) -> Card | None:
+        """The card `step` (1 or -1) from this one in its topic, which tells its story in the article's order."""
+        order = self.topic_of(card).cards
+        position = order.index(card.key) + step
+        return self.cards[order[position]] if 0 <= position < len(order) else None
+
+    def event_from(self, year: int, step: int, exact: bool) -> tuple[Card, bool] | None:
+        """The timeline's event `step` (1 or -1) from `year`: with `exact`, of that very year (else the nearest in
+        that direction, and False: the article tells of nothing in the year asked); without, the next one told of."""
+        later = sorted(self.timeline, reverse=step < 0)
+        after = [(y, key) for y, key in later if (y - year) * step > 0]
+        if not after:
+            return None
+        wanted = year + step
+        found_year, key = after[0]
+        return self.cards[key], (found_year == wanted or not exact)
 
     def places_and_years_in(self, lowered: str) -> list[str]:
         """The article's places and any years a (lower-cased) question names."""
@@ -147,9 +178,7 @@ class Facts:
 
     def next_card(self, card: Card) -> Card | None:
         """The card after this one in its topic ("tell me more"), None after the last."""
-        order = self.topic_of(card).cards
-        position = order.index(card.key)
-        return self.cards[order[position + 1]] if position + 1 < len(order) else None
+        return self.neighbour(card, 1)
 
     def message(self, key: str, **values: str) -> str:
         try:
@@ -217,6 +246,8 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
         missing += [r for topic in topics.values() for r in topic.related if r not in topics]
         people = {str(name): tuple(str(t) for t in about) for name, about in (data.get("people") or {}).items()}
         missing += [t for about in people.values() for t in about if t not in topics]
+        timeline = tuple((int(year), str(key)) for year, key in data.get("timeline") or [])
+        missing += [key for _, key in timeline if key not in cards]
         if missing or not all(t.cards for t in topics.values()):
             raise ContentError(f"facts.yml: unknown cards or related topics, or a topic with no cards: {missing}")
         return Facts(
@@ -234,6 +265,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             ),
             count_question=_optional_pattern((data.get("details_not_given") or {}).get("count_for_place_or_year")),
             people=people,
+            timeline=timeline,
             answer_kinds=tuple(
                 (str(name), re.compile(str(kind["question"])), re.compile(str(kind["answer"])))
                 for name, kind in ((data.get("details_not_given") or {}).get("answer_kinds") or {}).items()

@@ -39,6 +39,12 @@ from bot.nlu.intent_change import INTENT_RANKING_KEY, replace_intent
 ANY = "any"
 # A question after the cue: a question mark, or a sentence that opens with a question word.
 ASKS_SOMETHING = re.compile(r"\?|(?:^|[.!,;:]\s*)(what|when|where|who|why|which|how|did|does|is|are|was|were)\b", re.I)
+# ...but asking whom to talk to is part of the request ("i'm a reporter working on a piece, who do i talk to")
+ASKS_WHOM_TO_CONTACT = re.compile(
+    r"[,.;:!]?\s*\b(who|whom)\s+(do|should|can|could|would)\s+(i|we)\s+(talk|speak|contact|reach|e-?mail|write|ask|"
+    r"get in touch)\b[^?]*\??|[,.;:!]?\s*\bwho('s| is) the (right )?(person|contact)\b[^?]*\??",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,8 @@ class Cue:
         match = self.pattern.search(text)
         if match is None:
             return False
-        return not (self.unless_question and ASKS_SOMETHING.search(text[match.end() :]))
+        rest = ASKS_WHOM_TO_CONTACT.sub(" ", text[match.end() :])
+        return not (self.unless_question and ASKS_SOMETHING.search(rest))
 
 
 @dataclass(frozen=True)

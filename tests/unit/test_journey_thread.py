@@ -9,9 +9,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import ActionFallbackTopics, ActionOutOfScopeTopics
+from actions.donate import ActionDonate
+from actions.enquiries import ActionOfferContacts
 from actions.journey_thread import last_bot_action
 from actions.knowledge import ActionAnswerFact
 from actions.unknown import ActionAnswerUnknownFact
+from bot.content.contacts import contacts
 from bot.content.facts import facts
 
 
@@ -53,12 +56,26 @@ def followed_by(events: list) -> str | None:
         ("action_answer_matching", ActionFallbackTopics(), "nlu_fallback", "ok give me the link", "action_donate"),
         ("action_offer_contacts", ActionAnswerUnknownFact(), "ask_ijm_unknown", "and the address?",
          "action_offer_contacts"),
+        ("action_donate", ActionDonate(), "nlu_fallback", "and if I have other questions, where do I write?",
+         "action_offer_contacts"),
+        ("action_fundraising_ideas", ActionOfferContacts(), "talk_to_person", "anything i can read in the meantime?",
+         "action_fundraising_ideas"),
+        # a question the link does not answer: the honest answer and the donor contact (below), not the link again
+        ("action_donate", ActionDonate(), "ask_ijm_unknown", "is my donation tax deductible",
+         "action_answer_unknown_fact"),
     ],
 )  # fmt: skip
 def test_a_short_message_right_after_a_journey_is_that_journeys_follow_up(journey, action, intent, text, expected):
     messages, events = run(action, after(journey, intent, text))
     assert followed_by(events) == expected
     assert messages == []
+
+
+def test_a_question_about_the_gift_the_link_does_not_answer_gets_the_donor_contact():
+    messages, events = run(ActionAnswerUnknownFact(), after("action_donate", "ask_ijm_unknown", "is it tax deductible"))
+    care = contacts().get("donor_care")
+    assert followed_by(events) is None and messages[0]["text"].startswith(contacts().unknown_message)
+    assert care.name in messages[0]["text"]
 
 
 def test_only_right_after_a_journey():
