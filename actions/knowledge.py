@@ -122,6 +122,7 @@ EVENT_BEFORE = re.compile(
     re.I,
 )
 TIMELINE_WORDS = 9
+TIME_WORDS = frozenset({"next", "year", "came", "come", "afte", "befo", "then", "later", "earl", "earlier", "follow"})
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
 
@@ -193,7 +194,10 @@ def answer_card(
     was asked (this card is the nearest it does), said so first."""
     question = message_text(tracker)
     text = card.answer if second is None else f"{card.answer}\n\n{second.answer}"
-    missing = content.missing_detail(question, card) or (not in_thread and asks_missing_detail(tracker))
+    # (a detail given by the second card is not missing)
+    missing = (
+        content.missing_detail(question, card) and (second is None or content.missing_detail(question, second))
+    ) or (not in_thread and asks_missing_detail(tracker))
     if (asked and missing) or untold:
         text = f"{content.detail_message} {text}"
     safety = safety_content()
@@ -322,12 +326,13 @@ PLAIN_ENDINGS = frozenset({"", "s", "es", "d", "ed", "ing"})
 
 def question_words(text: str) -> set[str]:
     """The question's own words, each cut to a stem ("opened" and "open" are one); not the adverb of a question form
-    ("how long did that take?" asks for a time, not for the word "long", which the half billion's "long-term" has)."""
+    ("how long did that take?" asks for a time, not for the word "long", which the half billion's "long-term" has;
+    "how old" stays: "years old" is what it asks for)."""
     text = QUESTION_FORM.sub(" ", text.lower())
     return {word[: max(4, len(word) - 2)] for word in WORD.findall(text) if word not in FUNCTION_WORDS}
 
 
-QUESTION_FORM = re.compile(r"\bhow (long|old|far|big|soon|often|much|many)\b")
+QUESTION_FORM = re.compile(r"\bhow long\b")
 
 
 def covered(stems: set[str], answer: str) -> int:
@@ -562,7 +567,9 @@ def timeline_follow_up(content: Facts, tracker: Tracker) -> tuple[Card, bool] | 
     year = content.year_of(last)
     for pattern, step, exact in ((NEXT_YEAR, 1, True), (YEAR_BEFORE, -1, True), (NEXT_EVENT, 1, False),
                                  (EVENT_BEFORE, -1, False)):  # fmt: skip
-        if not pattern.search(text):
+        moved = pattern.search(text)
+        # only a step in time, nothing else asked: not "what happened to the girls after that?"
+        if moved is None or question_words(text[: moved.start()] + " " + text[moved.end() :]) - TIME_WORDS:
             continue
         if year is not None:
             return content.event_from(year, step, exact)
@@ -577,7 +584,15 @@ def answer_in_time(dispatcher: CollectingDispatcher, tracker: Tracker, content: 
     if found is None:
         return None
     card, told = found
-    return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True, untold=not told)
+    text = message_text(tracker)
+    if told and (NEXT_YEAR.search(text) or YEAR_BEFORE.search(text)):
+        return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True)
+    # "what happened after that?" may mean the rest of the same story too (the 79% result after the Gates project's
+    # launch), and so may a year the article tells nothing of: the next event, then the thread's own card
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    own = None if last is None else card_in_thread(content, tracker, last)
+    second = own if own is not None and own != card else None
+    return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True, second=second, untold=not told)
 
 
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
@@ -649,10 +664,14 @@ class ActionAnswerFact(Action):
                 if verdict.get("close_call")
                 else []
             )
-            first = with_the_kind_asked(content, message_text(tracker), ranked)
-            second = second_half(content, tracker, ranked) or compared_with(content, tracker, first)
-            others = [c for c in others if c not in (second, first)]
-            return answer_card(dispatcher, tracker, content, first, asked=True, also=others, second=second)
+            second = second_half(content, tracker, ranked) or compared_with(content, tracker, ranked[0])
+            # a question for a year (a count, an age) the first card has nothing of: its topic's card that has one
+            # too ("when did IJM do the project on kids sold for sex in the Philippines?": the 79% result, and the
+            # project's card, which says 2010)
+            kind = with_the_kind_asked(content, message_text(tracker), ranked)
+            second = second or (kind if kind != ranked[0] else None)
+            others = [c for c in others if c != second]
+            return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others, second=second)
         entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
         by_entity = content.for_entities(entities["place"], entities["year"], entities["event"])
         if by_entity is not None:

@@ -786,8 +786,8 @@ def test_a_follow_up_that_moves_in_time_gets_the_next_event_of_the_timeline(last
 def test_moving_in_time_needs_a_dated_card_and_a_short_message_naming_nothing_new():
     parse = scored(("half_a_billion", 0.9), ("people_protected", 0.2))
     # a card with no year: the next card of its topic, in the article's order; none after its last
-    goal = tracker("ask_followup", "and whats the goal after that", parse=parse, **{CARD_SLOT: "people_protected"})
-    assert knowledge.timeline_follow_up(facts(), goal) == (facts().card("half_a_billion"), True)
+    after = tracker("ask_followup", "and what came after that?", parse=parse, **{CARD_SLOT: "people_protected"})
+    assert knowledge.timeline_follow_up(facts(), after) == (facts().card("half_a_billion"), True)
     offices = tracker("ask_followup", "and after that?", parse=parse, **{CARD_SLOT: "chennai_kenya"})
     assert knowledge.timeline_follow_up(facts(), offices) == (facts().card("uganda_cambodia"), True)
     last = tracker("ask_followup", "and after that?", parse=parse, **{CARD_SLOT: "violence_kinds"})
@@ -858,14 +858,33 @@ def test_a_question_for_a_year_the_last_answer_has_none_of_takes_the_nlus_card_t
     assert messages[0]["text"].startswith(facts().detail_message)
 
 
-def test_a_question_for_a_year_goes_to_the_card_of_its_topic_that_has_one():
-    # the 79% result first, the project (2010) second: "when did IJM do the project ...?" is the project's year
+def test_a_question_for_a_year_gets_the_card_of_its_topic_that_has_one_too():
+    # the 79% result first, the project (2010) second: "when did IJM do the project ...?" is the project's year, and
+    # the honest line is not said, since the second card gives it
     parse = scored(("gates_result_79", 0.7), ("gates_project", 0.6), ("cambodia_73_percent", 0.5))
     messages = answer_after(
         "", "ask_event", "When did IJM do the project on kids sold for sex in the Philippines?", parse
     )
-    assert answered(messages, "gates_project")
-    # a card of another topic does not take over
+    assert answered(messages, "gates_result_79") and facts().card("gates_project").answer in messages[0]["text"]
+    # a card of another topic does not join in
+    assert facts().card("cambodia_73_percent").answer not in messages[0]["text"]
     parse = scored(("gates_result_79", 0.7), ("cambodia_73_percent", 0.6))
     messages = answer_after("", "ask_event", "when did they get the 79%?", parse)
     assert "79%" in messages[0]["text"] and not answered(messages, "cambodia_73_percent")
+
+
+def test_a_question_that_asks_something_else_as_well_is_no_step_in_time():
+    parse = scored(("cambodia_37_girls", 0.9))
+    for text in ("what happened to the girls after that", "did the rate go down after that?"):
+        state = tracker("ask_followup", text, parse=parse, **{CARD_SLOT: "cambodia_first_rescue"})
+        assert knowledge.timeline_follow_up(facts(), state) is None, text
+
+
+def test_what_happened_after_that_gets_the_next_event_and_the_rest_of_the_story():
+    # after the Gates project's launch, "what happened after that?": the next event (2015), and the project's card
+    parse = scored(("gates_result_79", 0.5), ("gates_project", 0.4))
+    messages = answer_after("gates_project", "ask_followup", "what happened after that?", parse)
+    assert answered(messages, "cambodia_73_percent") and "79%" in messages[0]["text"]
+    # "the year after" is exact: the event of that year alone
+    messages = answer_after("india_2020", "ask_followup", "and the year after?", parse)
+    assert answered(messages, "child_marriage_bill") and "79%" not in messages[0]["text"]
