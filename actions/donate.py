@@ -18,6 +18,7 @@ from actions.journey_thread import (
     last_bot_action,
     link_journey_message,
 )
+from actions.unknown import honest_reply
 from bot.content.contacts import contacts
 from bot.content.links import links, tracked_url
 from bot.donations.amounts import parse_amount
@@ -32,6 +33,19 @@ CHANGES_THE_GIFT = re.compile(
 
 def _today() -> date:
     return date.today()
+
+
+WANTS_TO_GIVE = re.compile(
+    r"\b(i want|i'?d like|i would like|i wanna|let me|can i|could i|how (do|can) i|i'?m going|i plan)\b.{0,25}"
+    r"\b(give|donat\w*|contribut\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def wants_to_give(tracker: Tracker) -> bool:
+    """The message asks to give, or names an amount ("$50, and do I get a tax receipt?" still wants the link)."""
+    text = str(tracker.latest_message.get("text") or "")
+    return parse_amount(text) is not None or WANTS_TO_GIVE.search(text) is not None
 
 
 def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
@@ -86,12 +100,46 @@ class ActionDonate(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent != "donate" and journey_in_thread(tracker) == "action_offer_contacts":
             return [FollowupAction("action_offer_contacts")]  # "ok and what's the events email" after the link
-        if intent != "donate" and asks_what_the_link_does_not_say(tracker):
-            return [FollowupAction("action_answer_unknown_fact")]  # "is my donation tax deductible" after the link
+        about_the_gift = asks_what_the_link_does_not_say(tracker)
+        if about_the_gift and (intent != "donate" or not wants_to_give(tracker)):
+            # "is my donation tax deductible?": not something the link says; the donor care team
+            dispatcher.utter_message(text=honest_reply(str(tracker.latest_message.get("text") or "")))
+            return []
         settings = Settings.from_env()
         for reply in donate_reply(donate_content(), tracker, settings.public_url, _today()):
             dispatcher.utter_message(text=reply)
+        if about_the_gift:  # "I'd like to give $50, do I get a tax receipt?": the link, and who answers that
+            people = contacts()
+            dispatcher.utter_message(text=people.line_for(people.get("donor_care")))
         return []
+
+
+# Questions about the matching campaign itself: its end (the campaign's last day), and who gives it or how much (not
+# something the assistant knows: the donor care team).
+MATCHING_ENDS = re.compile(
+    r"\b(until|till|til) when\b|\bhow long\b|\bwhen (does|do|will|is|are)\b.{0,40}\b(end|over|run out|finish|stop|"
+    r"expire|close|done)\b|\b(deadline|last day|end date)\b",
+    re.IGNORECASE,
+)
+MATCHING_SOURCE = re.compile(
+    r"\b(who|which (company|companies|donors?|foundation|sponsors?|business))\b.{0,40}\b(match\w*|provid\w*|giv\w*|"
+    r"fund\w*|sponsor\w*|pay\w*|behind)\b|\bhow much\b.{0,40}\bmatch|\b(limit|cap|maximum|max|ceiling)\b",
+    re.IGNORECASE,
+)
+
+
+def matching_detail_reply(content: DonateContent, text: str, link: str, today: date) -> str | None:
+    """The answer to a question about the running campaign's end or its source, or None for any other message."""
+    if not content.campaign.running_on(today):
+        return None
+    if MATCHING_SOURCE.search(text):
+        people = contacts()
+        contact = people.line_for(people.get("donor_care"))
+        return content.message("matching_details_unknown", unknown=people.unknown_message, contact=contact, link=link)
+    if MATCHING_ENDS.search(text):
+        ends = content.campaign.ends
+        return content.message("matching_ends", ends=f"{ends:%B} {ends.day}, {ends.year}", link=link)
+    return None
 
 
 class ActionAnswerMatching(Action):
@@ -105,6 +153,10 @@ class ActionAnswerMatching(Action):
         content = donate_content()
         settings = Settings.from_env()
         link = tracked_url(settings.public_url, "donate", tracker.sender_id)
+        text = str(tracker.latest_message.get("text") or "")
+        if (detail := matching_detail_reply(content, text, link, _today())) is not None:
+            dispatcher.utter_message(text=detail)
+            return []
         if content.campaign.running_on(_today()):
             for reply in donate_reply(content, tracker, settings.public_url, _today()):
                 dispatcher.utter_message(text=reply)

@@ -113,9 +113,10 @@ def journey_in_thread(tracker: Tracker) -> str | None:
 
 
 def asks_what_the_link_does_not_say(tracker: Tracker) -> bool:
-    """A question about a gift already made or being made (a tax receipt, a refund) right after the link."""
+    """A question about a gift already made or being made (a tax receipt, a refund), right after the link or on its
+    own ("is my donation to ijm canada tax deductible", which DIET reads as wanting to give)."""
     text = tracker.latest_message.get("text") or ""
-    return last_bot_action(tracker) in GIVING and ABOUT_A_GIFT.search(text) is not None
+    return ABOUT_A_GIFT.search(text) is not None
 
 
 def asks_for_reading_after_the_ideas(tracker: Tracker) -> bool:

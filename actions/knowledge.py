@@ -359,12 +359,12 @@ SAME_MEANING = (
 
 
 def other_reading(content: Facts, tracker: Tracker, card: Card) -> Card | None:
-    """A follow-up the thread took to `card` that the NLU surely reads as another card's question, which answers it
-    as well: that card too ("what was his goal?" after the founder: the five cases he set out to take on, and the
-    mission he founded IJM with)."""
+    """A follow-up the thread took to `card` (or kept on it) that the NLU surely reads as another card's question,
+    which answers it as well: that card too ("what was his goal?" after the founder: the five cases he set out to take
+    on, and the mission he founded IJM with; after the founding, which says "a starting goal", the mission too)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
     first = sure_first_card(content, tracker, LEAVE_THREAD_SCORE)
-    if first is None or last is None or card == last or first in (card, last):
+    if first is None or last is None or first in (card, last):
         return None
     stems = question_words(message_text(tracker))
     return first if stems and covered(stems, first.answer) >= covered(stems, card.answer) else None
@@ -654,7 +654,7 @@ class ActionAnswerFact(Action):
             send_topic_menu(dispatcher, content, "unknown_place_or_year", content.topics_with_entities())
             return []
         if (in_context := card_in_context(content, tracker)) is not None:
-            also = compared_with(content, tracker, in_context)
+            also = compared_with(content, tracker, in_context) or other_reading(content, tracker, in_context)
             return answer_card(dispatcher, tracker, content, in_context, asked=True, second=also, in_thread=True)
         unsure = bool(verdict.get("unsure", True))
         if ranked and not unsure:

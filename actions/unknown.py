@@ -38,10 +38,14 @@ class ActionAnswerUnknownFact(Action):
             stems = question_words(message_text(tracker))
             untold = covered(stems, in_context.answer) < (len(stems) if len(stems) <= 2 else -(-len(stems) // 3))
             return answer_card(dispatcher, tracker, knowledge, in_context, asked=True, in_thread=True, untold=untold)
-        content = contacts()
-        contact = content.route_for(tracker.latest_message.get("text") or "")
-        dispatcher.utter_message(text=f"{content.unknown_message} {content.line_for(contact)}")
+        dispatcher.utter_message(text=honest_reply(tracker.latest_message.get("text") or ""))
         return []
+
+
+def honest_reply(question: str) -> str:
+    """ "I don't have that information", and the contact the question's words route to (contacts.yml)."""
+    content = contacts()
+    return f"{content.unknown_message} {content.line_for(content.route_for(question))}"
 
 
 class ActionAnswerRequest(Action):

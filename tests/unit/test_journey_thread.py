@@ -60,9 +60,6 @@ def followed_by(events: list) -> str | None:
          "action_offer_contacts"),
         ("action_fundraising_ideas", ActionOfferContacts(), "talk_to_person", "anything i can read in the meantime?",
          "action_fundraising_ideas"),
-        # a question the link does not answer: the honest answer and the donor contact (below), not the link again
-        ("action_donate", ActionDonate(), "ask_ijm_unknown", "is my donation tax deductible",
-         "action_answer_unknown_fact"),
     ],
 )  # fmt: skip
 def test_a_short_message_right_after_a_journey_is_that_journeys_follow_up(journey, action, intent, text, expected):
@@ -73,6 +70,8 @@ def test_a_short_message_right_after_a_journey_is_that_journeys_follow_up(journe
 
 def test_a_question_about_the_gift_the_link_does_not_answer_gets_the_donor_contact():
     messages, events = run(ActionAnswerUnknownFact(), after("action_donate", "ask_ijm_unknown", "is it tax deductible"))
+    assert followed_by(events) is None and messages[0]["text"].startswith(contacts().unknown_message)
+    messages, events = run(ActionDonate(), after("action_donate", "ask_followup", "is it tax deductible"))
     care = contacts().get("donor_care")
     assert followed_by(events) is None and messages[0]["text"].startswith(contacts().unknown_message)
     assert care.name in messages[0]["text"]
@@ -211,3 +210,38 @@ def test_a_message_not_understood_right_after_the_safety_answer_gets_the_help_ag
     assert len(messages) == 1 and "1-833-900-1010" in messages[0]["text"] and "911" in messages[0]["text"]
     messages, _ = run(ActionFallbackTopics(), after("action_answer_fact", "nlu_fallback", "he's in the next room"))
     assert not any("1-833-900-1010" in (m.get("text") or "") for m in messages)
+
+
+def test_questions_about_the_matching_campaign_get_its_end_or_the_donor_contact():
+    from datetime import date
+
+    from actions.donate import matching_detail_reply
+    from bot.donations.content import donate_content
+
+    content = donate_content()
+    running = content.campaign.ends
+    ends = matching_detail_reply(content, "until when are the matching funds available", "LINK", running)
+    assert ends is not None and f"{running:%B} {running.day}, {running.year}" in ends and "LINK" in ends
+    source = matching_detail_reply(content, "who is providing the matching funds?", "LINK", running)
+    assert source is not None and source.startswith(contacts().unknown_message)
+    assert contacts().get("donor_care").name in source
+    assert matching_detail_reply(content, "is my gift matched?", "LINK", running) is None
+    after_it = date.fromordinal(running.toordinal() + 1)
+    assert matching_detail_reply(content, "until when are the matching funds available", "LINK", after_it) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "link"),
+    [("is my donation to ijm canada tax deductible", False), ("I'd like to give $50, do I get a tax receipt?", True)],
+)
+def test_a_tax_question_gets_the_donor_contact_and_the_link_only_when_giving_too(text, link):
+    from actions.donate import ActionDonate
+
+    state = Tracker("unit", {}, {"text": text, "intent": {"name": "donate", "confidence": 0.6}, "entities": []}, [],
+                    False, None, {}, "action_listen")  # fmt: skip
+    messages, _ = run(ActionDonate(), state)
+    if link:
+        assert "Donate now" in messages[-2]["text"] and contacts().get("donor_care").name in messages[-1]["text"]
+    else:
+        assert len(messages) == 1 and messages[0]["text"].startswith(contacts().unknown_message)
+        assert contacts().get("donor_care").name in messages[0]["text"] and "Donate now" not in messages[0]["text"]

@@ -888,3 +888,14 @@ def test_what_happened_after_that_gets_the_next_event_and_the_rest_of_the_story(
     # "the year after" is exact: the event of that year alone
     messages = answer_after("india_2020", "ask_followup", "and the year after?", parse)
     assert answered(messages, "child_marriage_bill") and "79%" not in messages[0]["text"]
+
+
+def test_a_follow_up_kept_on_the_last_card_gets_the_nlus_sure_reading_too_when_it_answers_as_well():
+    # "what was his goal" after the founding ("a starting goal of five cases"): the mission too
+    parse = scored(("mission_statement", 0.86), ("five_cases", 0.25))
+    messages = answer_after("founding_year", "ask_followup", "what was his goal", parse)
+    assert answered(messages, "founding_year") and "end slavery in our lifetime" in messages[0]["text"]
+    # an unsure reading adds nothing
+    parse = scored(("mission_statement", 0.5), ("five_cases", 0.25))
+    messages = answer_after("founding_year", "ask_followup", "what was his goal", parse)
+    assert facts().card("mission_statement").answer not in messages[0]["text"]
