@@ -36,6 +36,13 @@ def read(text: str, intent: str, confidence: float = 0.45) -> dict:
         ("actually stop, i'll just email you directly", "nlu_fallback", "stop"),
         ("no you know what, forget the emails, i'll just do the donation", "deny", "stop"),
         ("wait actually never mind, i'll keep getting them", "unsubscribe_newsletter", "stop"),
+        ("We would like to set up a monthly donation of forty dollars, if that's possible", "nlu_fallback", "donate"),
+        ("ok and the 30 a month link?", "out_of_scope", "donate"),
+        ("a hockey tournament where all the entry fees go to IJM. None of us have ever done a fundraiser before.",
+         "nlu_fallback", "fundraise"),
+        ("hi, i'm a reporter working on a piece about the 25th anniversary, who do i talk to", "ask_anniversary",
+         "media_enquiry"),
+        ("and if I have a question who do I write to", "safety_followup", "talk_to_person"),
     ],
 )  # fmt: skip
 def test_a_request_is_recognised_by_its_cue(text, intent, expected):
@@ -58,6 +65,9 @@ def test_a_request_is_recognised_by_its_cue(text, intent, expected):
         ("did 60 minutes do a story on ijm", "ask_media_coverage"),  # about a story, not a journalist's
         ("sign me up for the raptors season ticket waitlist", "out_of_scope"),
         ("sign me up for the raptors season ticket waitlist", "nlu_fallback"),
+        ("ideas for a bake sale to raise money for my son's hockey team", "out_of_scope"),  # not for IJM
+        ("who do i contact if i suspect trafficking", "safety_followup"),  # where to report, not a person to write to
+        ("how much money goes to ijm programs", "nlu_fallback"),
     ],
 )  # fmt: skip
 def test_what_the_cues_leave_alone(text, intent):
