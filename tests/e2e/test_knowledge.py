@@ -100,3 +100,21 @@ def test_the_pages_call_to_action_then_the_link_again(assistant):
     assert "/go/donate" in first and "Donate now" in first
     again = " ".join(m.get("text") or "" for m in visitor.say("resend the link"))
     assert "/go/donate" in again  # a follow-up after the donation link is about the donation, not a fact card
+
+
+def test_a_follow_up_that_moves_in_time_and_one_the_article_cannot_answer(assistant):
+    content = facts()
+    visitor = Visitor(assistant)
+    assert "2020" in visitor.say("what happened in 2020")[0]["text"]
+    next_year = visitor.say("and the next year?")[0]["text"]
+    assert next_year.startswith(content.card("child_marriage_bill").answer)
+    # who signed the bill: the article does not say, and the answer says so before the card
+    assert visitor.say("who signed it")[0]["text"].startswith(content.detail_message)
+
+
+def test_a_question_about_a_tax_receipt_gets_the_donor_care_team(assistant):
+    from bot.content.contacts import contacts
+
+    text = " ".join(m.get("text", "") for m in Visitor(assistant).say("is my donation to ijm canada tax deductible"))
+    assert text.startswith(contacts().unknown_message) and contacts().get("donor_care").name in text
+    assert "Donate now" not in text
