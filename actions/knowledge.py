@@ -297,7 +297,8 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
     "a starting goal of five legal cases" stays in the thread, though "goal" mostly names the mission, and "when did it
     launch?" after "IJM launched a 3-year project" (the word in any form); so does a word
     of a related topic (facts.yml `related`: "what was special about the data?" after the Gates project). A place, year
-    or event of the last card named in the message holds it in the thread whatever its other words: "which city in
+    or event of the last card named in the message holds it in the thread whatever its other words (so does a word that
+    another card of its topic uses: "when did it launch?" after the 79% result): "which city in
     India?" after the offices of 2000 asks within them, though "city" mostly names Cambodia's capital. A verdict
     without that list (an older model, Rasa's stock config) counts as `unknown`."""
     named = card_verdict(tracker).get("topic_words")
@@ -305,9 +306,15 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
         return unknown
     if names_what_last_speaks_of(tracker, last):
         return False
-    thread = {last.topic, *facts().topic_of(last).related}
-    # a word the last answer uses, in any form ("launch" after "IJM launched a 3-year project"), is not another topic
-    return any(topic not in thread and not uses_word(last.answer, word) for word, topic in named.items())
+    content = facts()
+    thread = {last.topic, *content.topic_of(last).related}
+    # a word the last answer uses, in any form ("launch" after "IJM launched a 3-year project"), or another answer of
+    # its topic does ("when did it launch?" after the 79% result: the project's card says "launched"), is not another
+    # topic
+    siblings = [content.cards[key].answer for key in content.topic_of(last).cards]
+    return any(
+        topic not in thread and not any(uses_word(answer, word) for answer in siblings) for word, topic in named.items()
+    )
 
 
 def uses_word(answer: str, word: str) -> bool:

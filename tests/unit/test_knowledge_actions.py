@@ -899,3 +899,10 @@ def test_a_follow_up_kept_on_the_last_card_gets_the_nlus_sure_reading_too_when_i
     parse = scored(("mission_statement", 0.5), ("five_cases", 0.25))
     messages = answer_after("founding_year", "ask_followup", "what was his goal", parse)
     assert facts().card("mission_statement").answer not in messages[0]["text"]
+
+
+def test_a_word_another_card_of_the_topic_uses_does_not_break_the_thread():
+    # "when did it launch" after the 79% result (whose answer has no "launch"): the project's card says "launched"
+    parse = with_topic_words(scored(("founding_year", 0.95), ("gates_project", 0.1)), launch="founding")
+    messages = answer_after("gates_result_79", "ask_founding", "when did it launch", parse)
+    assert "2010" in messages[0]["text"] and not answered(messages, "founding_year")
