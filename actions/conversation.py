@@ -23,6 +23,7 @@ from actions.knowledge import (
     is_short_question_in_thread,
     pronoun_follow_up,
 )
+from actions.unknown import honest_reply
 from bot.content.assistant import assistant_content
 from bot.content.contacts import contacts
 from bot.content.facts import facts
@@ -76,9 +77,8 @@ class ContextFirst(TopicMenuAction, ABC):
         # "where do i apply?", "any jobs or internships at ijm?": not understood as a whole, but a word of a contact
         # route (contacts.yml) says who can help; the honest line and that contact, not the topic menu
         text = str(tracker.latest_message.get("text") or "")
-        if self.routes_to_contacts and (contact := contacts().routed(text)) is not None:
-            people = contacts()
-            dispatcher.utter_message(text=f"{people.unknown_message} {people.line_for(contact)}")
+        if self.routes_to_contacts and contacts().routed(text) is not None:
+            dispatcher.utter_message(text=honest_reply(text))
             return []
         return await super().run(dispatcher, tracker, domain)
 

@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journey_thread import (
     LINK_JOURNEYS,
+    asks_about_tax_or_receipts,
     asks_for_the_link_again,
-    asks_what_the_link_does_not_say,
     journey_in_thread,
     last_bot_action,
     link_journey_message,
@@ -46,6 +46,12 @@ def wants_to_give(tracker: Tracker) -> bool:
     """The message asks to give, or names an amount ("$50, and do I get a tax receipt?" still wants the link)."""
     text = str(tracker.latest_message.get("text") or "")
     return parse_amount(text) is not None or WANTS_TO_GIVE.search(text) is not None
+
+
+def donor_care_line() -> str:
+    """ "IJM Canada's donor care team can help: …" (contacts.yml)."""
+    people = contacts()
+    return people.line_for(people.get("donor_care"))
 
 
 def gift_asked(tracker: Tracker) -> tuple[str, str | None]:
@@ -100,7 +106,7 @@ class ActionDonate(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent != "donate" and journey_in_thread(tracker) == "action_offer_contacts":
             return [FollowupAction("action_offer_contacts")]  # "ok and what's the events email" after the link
-        about_the_gift = asks_what_the_link_does_not_say(tracker)
+        about_the_gift = asks_about_tax_or_receipts(tracker)
         if about_the_gift and (intent != "donate" or not wants_to_give(tracker)):
             # "is my donation tax deductible?": not something the link says; the donor care team
             dispatcher.utter_message(text=honest_reply(str(tracker.latest_message.get("text") or "")))
@@ -109,8 +115,7 @@ class ActionDonate(Action):
         for reply in donate_reply(donate_content(), tracker, settings.public_url, _today()):
             dispatcher.utter_message(text=reply)
         if about_the_gift:  # "I'd like to give $50, do I get a tax receipt?": the link, and who answers that
-            people = contacts()
-            dispatcher.utter_message(text=people.line_for(people.get("donor_care")))
+            dispatcher.utter_message(text=donor_care_line())
         return []
 
 
@@ -133,9 +138,8 @@ def matching_detail_reply(content: DonateContent, text: str, link: str, today: d
     if not content.campaign.running_on(today):
         return None
     if MATCHING_SOURCE.search(text):
-        people = contacts()
-        contact = people.line_for(people.get("donor_care"))
-        return content.message("matching_details_unknown", unknown=people.unknown_message, contact=contact, link=link)
+        unknown = contacts().unknown_message
+        return content.message("matching_details_unknown", unknown=unknown, contact=donor_care_line(), link=link)
     if MATCHING_ENDS.search(text):
         ends = content.campaign.ends
         return content.message("matching_ends", ends=f"{ends:%B} {ends.day}, {ends.year}", link=link)

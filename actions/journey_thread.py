@@ -51,8 +51,8 @@ ASKS_FOR_A_CONTACT = re.compile(
 ASKS_FOR_READING = re.compile(r"\b(read|reading|guide|resources?|materials?|handbook|booklet|toolkit|pdf)\b", re.I)
 FUNDRAISING = "action_fundraising_ideas"
 GIVING = ("action_donate", "action_answer_matching")
-# "is my donation tax deductible?" right after the link asks what the link does not say: the honest answer and the
-# donor contact (contacts.yml routes), not the link again.
+# "is my donation tax deductible?", right after the link or on its own, asks what the link does not say: the honest
+# answer and the donor contact (contacts.yml routes), not the link again.
 ABOUT_A_GIFT = re.compile(
     r"\b(tax|taxes|receipts?|deductible|refunds?|charitable (number|registration|status)|charity (number|status))\b",
     re.IGNORECASE,
@@ -100,7 +100,7 @@ def journey_in_thread(tracker: Tracker) -> str | None:
     if not typed or any(next(tracker.get_latest_entity_values(name), None) for name in ("place", "year", "event")):
         return None
     journey = last_bot_action(tracker) or ""
-    if asks_what_the_link_does_not_say(tracker):
+    if asks_about_tax_or_receipts(tracker):
         return None
     # asking where to write is one whole request, however long ("and if I have other questions, where do I write?")
     if journey in GIVING and len(text.split()) <= LINK_AGAIN_WORDS and ASKS_FOR_A_CONTACT.search(text):
@@ -112,7 +112,7 @@ def journey_in_thread(tracker: Tracker) -> str | None:
     return JOURNEYS.get(journey)
 
 
-def asks_what_the_link_does_not_say(tracker: Tracker) -> bool:
+def asks_about_tax_or_receipts(tracker: Tracker) -> bool:
     """A question about a gift already made or being made (a tax receipt, a refund), right after the link or on its
     own ("is my donation to ijm canada tax deductible", which DIET reads as wanting to give)."""
     text = tracker.latest_message.get("text") or ""

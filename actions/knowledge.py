@@ -438,18 +438,13 @@ def answers_kind_last_lacks(content: Facts, question: str, last: Card, card: Car
     )
 
 
-def with_the_kind_asked(content: Facts, question: str, ranked: list[Card]) -> Card:
-    """The first card, or, when the question asks for a kind of answer it has nothing of (a year, a count, an age),
-    the next-ranked card of its topic that has one ("when did IJM do the project on kids sold for sex in the
-    Philippines?": the 79% result has no year; the project's card says 2010)."""
+def card_with_the_kind_asked(content: Facts, question: str, ranked: list[Card]) -> Card | None:
+    """When the question asks for a kind of answer the first card has nothing of (a year, a count, an age), the
+    next-ranked card of its topic that has one ("when did IJM do the project on kids sold for sex in the
+    Philippines?": the 79% result has no year; the project's card says 2010); else None."""
     first = ranked[0]
     return next(
-        (
-            card
-            for card in ranked[1:]
-            if card.topic == first.topic and answers_kind_last_lacks(content, question, first, card)
-        ),
-        first,
+        (c for c in ranked[1:] if c.topic == first.topic and answers_kind_last_lacks(content, question, first, c)), None
     )
 
 
@@ -675,8 +670,7 @@ class ActionAnswerFact(Action):
             # a question for a year (a count, an age) the first card has nothing of: its topic's card that has one
             # too ("when did IJM do the project on kids sold for sex in the Philippines?": the 79% result, and the
             # project's card, which says 2010)
-            kind = with_the_kind_asked(content, message_text(tracker), ranked)
-            second = second or (kind if kind != ranked[0] else None)
+            second = second or card_with_the_kind_asked(content, message_text(tracker), ranked)
             others = [c for c in others if c != second]
             return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others, second=second)
         entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
