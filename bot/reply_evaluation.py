@@ -83,8 +83,13 @@ UNSEEN_JOURNEYS_THIRD = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_third.
 # the same brief as the eighth tuning file's writer (scored before and after the session's changes, never read).
 TUNING_JOURNEYS_FIFTH = PROJECT_ROOT / "tests" / "nlu" / "journeys_tuning_fifth.yml"
 UNSEEN_FOLLOWUPS_FOURTH = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_fourth.yml"
+# Ninth session, both never read: 220 questions by a twenty-second writer from the article and
+# tests/nlu/questions_brief.md, and 70 journeys by a twenty-first from the article and tests/nlu/journeys_brief.md.
+UNSEEN_THIRD = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_third.yml"
+UNSEEN_JOURNEYS_FOURTH = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_fourth.yml"
 HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS,
-          UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD, UNSEEN_FOLLOWUPS_FOURTH)  # fmt: skip
+          UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD, UNSEEN_FOLLOWUPS_FOURTH, UNSEEN_THIRD,
+          UNSEEN_JOURNEYS_FOURTH)  # fmt: skip
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -377,7 +382,8 @@ def run_reply_evaluation(
              ("third unseen follow-ups", UNSEEN_FOLLOWUPS_THIRD),
              ("fourth unseen follow-ups", UNSEEN_FOLLOWUPS_FOURTH), ("unseen journeys", UNSEEN_JOURNEYS),
              ("second unseen journeys", UNSEEN_JOURNEYS_SECOND),
-             ("third unseen journeys", UNSEEN_JOURNEYS_THIRD))  # fmt: skip
+             ("third unseen journeys", UNSEEN_JOURNEYS_THIRD), ("third unseen file", UNSEEN_THIRD),
+             ("fourth unseen journeys", UNSEEN_JOURNEYS_FOURTH))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)
