@@ -122,6 +122,24 @@ EVENT_BEFORE = re.compile(
     re.I,
 )
 TIMELINE_WORDS = 9
+# "which came first, the kiln rescue or the Dominican bill?", "was the Thailand office before or after the Cambodia
+# rescue?", "how many years between the founding and the first offices?": two dated events, answered in the order
+# they happened (events_in_order)
+ASKS_ORDER = re.compile(
+    r"\b(before or after|after or before|earlier or later|later or earlier|sooner or later|first or (second|last)|"
+    r"which (one )?(came|happened|was|started|opened) (first|earlier|later|last|before)|came first|happened first|"
+    r"(did it|was it|were they) (come|happen|open)?\s*(later|after|earlier|before)|"
+    r"how (many years|long) (between|after|before|passed|later|earlier|apart|separated?)|years? (apart|between)|"
+    r"(before|after|earlier than|later than|prior to) (or (after|before) )?(the|ijm'?s?|it|they)\b.{0,60}\?\s*$)",
+    re.I,
+)
+ORDER_RANKS = 5
+# "IJM's milestones?", "a timeline of the 25 years please": the timeline's years and titles (answer_milestones)
+ASKS_MILESTONES = re.compile(
+    r"\b(milestones?|time ?line|key dates|important dates|chronolog\w*|year by year|(big|main|major|key) "
+    r"(moments|events|dates)|turning points|history in order|dates and events)\b",
+    re.I,
+)
 TIME_WORDS = frozenset({"next", "year", "came", "come", "afte", "befo", "then", "later", "earl", "earlier", "follow"})
 # A year no card has gets the honest menu unless the first card scores this much (bot/nlu/card_matcher.py).
 UNKNOWN_YEAR_UNLESS = 0.7
@@ -185,13 +203,14 @@ def answer_card(
     second: Card | None = None,
     in_thread: bool = False,
     untold: bool = False,
+    lead: str = "",
 ) -> list[EventType]:
     """The card's answer, a read-more link and "Tell me more". `asked`: the visitor's own question (not a button),
     so a detail the article doesn't give is said so first; `also`: close alternatives, offered as buttons;
     `second`: the other half of a question that asks two things, answered after the first; `in_thread`: a
     follow-up read against the last card, whose few words ("how many?", "where?") the answerability classifier
     cannot judge on their own (the listed details of facts.yml still count); `untold`: the article does not tell what
-    was asked (this card is the nearest it does), said so first."""
+    was asked (this card is the nearest it does), said so first; `lead`: a line before the answer."""
     question = message_text(tracker)
     text = card.answer if second is None else f"{card.answer}\n\n{second.answer}"
     # (a detail given by the second card is not missing)
@@ -200,6 +219,8 @@ def answer_card(
     ) or (not in_thread and asks_missing_detail(tracker))
     if (asked and missing) or untold:
         text = f"{content.detail_message} {text}"
+    elif lead:
+        text = f"{lead} {text}"
     safety = safety_content()
     if safety.mentions_topic(tracker.latest_message.get("text") or ""):
         text = f"{text}\n\n{safety.topic_line}"
@@ -441,11 +462,16 @@ def answers_kind_last_lacks(content: Facts, question: str, last: Card, card: Car
 def card_with_the_kind_asked(content: Facts, question: str, ranked: list[Card]) -> Card | None:
     """When the question asks for a kind of answer the first card has nothing of (a year, a count, an age), the
     next-ranked card of its topic that has one ("when did IJM do the project on kids sold for sex in the
-    Philippines?": the 79% result has no year; the project's card says 2010); else None."""
+    Philippines?": the 79% result has no year; the project's card says 2010), else the NLU's second card if it has
+    one; else None."""
     first = ranked[0]
-    return next(
+    same_topic = next(
         (c for c in ranked[1:] if c.topic == first.topic and answers_kind_last_lacks(content, question, first, c)), None
     )
+    # else the NLU's second card, of whatever topic ("IJM's long-term vision number?": the mission has none; half a
+    # billion people protected, of the impact, is second)
+    runner_up = ranked[1] if len(ranked) > 1 and answers_kind_last_lacks(content, question, first, ranked[1]) else None
+    return same_topic or runner_up
 
 
 def card_in_context(content: Facts, tracker: Tracker, definite: bool = False) -> Card | None:
@@ -597,6 +623,78 @@ def answer_in_time(dispatcher: CollectingDispatcher, tracker: Tracker, content: 
     return answer_card(dispatcher, tracker, content, card, asked=True, in_thread=True, second=second, untold=not told)
 
 
+def dated_card_of(content: Facts, topic_key: str, ranked: list[Card]) -> Card | None:
+    """The topic's dated card the NLU ranks best, else its first dated card in the article's order."""
+    topic = content.topic(topic_key)
+    if topic is None:
+        return None
+    cards = [c for c in ranked if c.topic == topic_key] + [content.cards[k] for k in topic.cards if k in content.cards]
+    return next((c for c in cards if content.year_of(c) is not None), None)
+
+
+def events_in_order(content: Facts, tracker: Tracker, ranked: list[Card]) -> tuple[Card, Card] | None:
+    """For a question about the order of two events (ASKS_ORDER): the two, earlier first. The first is the NLU's best
+    dated card; the other is, in this order of preference, a dated card of another topic the message names by its
+    words ("gates", "thailand") or entities ("the kiln", 2015), then the NLU's next dated card of another year ("how
+    many years between starting IJM and the first field offices?": the founding) or the last card answered; the
+    last card comes first when the question points back to it ("was that before or after the kiln rescue?")."""
+    text = message_text(tracker)
+    if not ASKS_ORDER.search(text):
+        return None
+    dated = [c for c in ranked[:ORDER_RANKS] if content.year_of(c) is not None]
+    if not dated:
+        return None
+    first = dated[0]
+    named_topics = list(dict.fromkeys((card_verdict(tracker).get("topic_words") or {}).values()))
+    if content.year_of(ranked[0]) is None and ranked[0].topic in named_topics:
+        return None  # the event asked about has no year ("the 60 Minutes episode"): years cannot tell the order
+    named = [dated_card_of(content, key, ranked) for key in named_topics if key != first.topic]
+    entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("year", "event")}
+    named += [content.for_entities([], [year], []) for year in entities["year"]]
+    named += [content.for_entities([], [], [event]) for event in entities["event"]]
+    last = content.card(tracker.get_slot(CARD_SLOT))
+    thread = [last] if last is not None else []
+    # a short question pointing back ("was that before or after the kiln?") compares with the last answer
+    named = [c for c in named if c is not None]
+    if last is not None and ANAPHORA.search(text) and len(text.split()) <= CONTEXT_WORDS:
+        candidates = thread + named + dated[1:]
+    else:
+        candidates = named + dated[1:] + thread
+    year = content.year_of(first)
+    other = next((c for c in candidates if content.year_of(c) not in (None, year)), None)
+    if other is None:
+        return None
+    return (first, other) if year < (content.year_of(other) or 0) else (other, first)
+
+
+def answer_in_order(dispatcher: CollectingDispatcher, tracker: Tracker, content: Facts) -> list[EventType] | None:
+    """Both events of a question about their order (events_in_order), earlier first, after a line with their
+    years; None when the message is not such a question."""
+    pair = events_in_order(content, tracker, ranked_cards(content, tracker))
+    if pair is None:
+        return None
+    earlier, later = pair
+    said_later = content.when(later)
+    if later.key in content.said_as and content.year_of(later) == (content.year_of(earlier) or 0) + 1:
+        said_later = content.message("following_year")  # "2003, then the following year", as the article says
+    lead = content.message("in_order", earlier=content.when(earlier), later=said_later)
+    return answer_card(dispatcher, tracker, content, earlier, asked=True, second=later, in_thread=True, lead=lead)
+
+
+def answer_milestones(dispatcher: CollectingDispatcher, tracker: Tracker, content: Facts) -> list[EventType] | None:
+    """For "what are IJM's milestones?" (ASKS_MILESTONES, naming no place or year): the timeline, a line a year with
+    its card's title, each year a button to its card; None for any other message."""
+    if not ASKS_MILESTONES.search(message_text(tracker)) or named_entities(tracker):
+        return None
+    milestones = content.milestones()
+    lines = "\n".join(f"- {year}: {card.title}" for year, card in milestones)
+    dispatcher.utter_message(
+        text=f"{content.message('milestones')}\n{lines}\n\n{content.read_more_line()}",
+        buttons=[{"title": year, "payload": card_payload(content, card)} for year, card in milestones],
+    )
+    return []
+
+
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     """For "how old were they?": the card in the thread of the last one answered (see STAY_ON_LAST)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
@@ -632,6 +730,10 @@ class ActionAnswerFact(Action):
             return answer_card(dispatcher, tracker, content, named)
         if (in_time := answer_in_time(dispatcher, tracker, content)) is not None:
             return in_time
+        if (in_order := answer_in_order(dispatcher, tracker, content)) is not None:
+            return in_order
+        if (milestones := answer_milestones(dispatcher, tracker, content)) is not None:
+            return milestones
         verdict = card_verdict(tracker)
         weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
         if weak and (journey := continue_journey(tracker)) is not None:

@@ -9,9 +9,19 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journey_thread import continue_journey
-from actions.knowledge import answer_card, answer_in_time, card_in_context, covered, message_text, question_words
+from actions.knowledge import (
+    answer_card,
+    answer_in_order,
+    answer_in_time,
+    card_in_context,
+    covered,
+    figures_in,
+    message_text,
+    question_words,
+    ranked_cards,
+)
 from bot.content.contacts import contacts
-from bot.content.facts import facts
+from bot.content.facts import Card, Facts, facts
 
 
 class ActionAnswerUnknownFact(Action):
@@ -29,6 +39,8 @@ class ActionAnswerUnknownFact(Action):
         knowledge = facts()
         if (in_time := answer_in_time(dispatcher, tracker, knowledge)) is not None:
             return in_time
+        if (in_order := answer_in_order(dispatcher, tracker, knowledge)) is not None:
+            return in_order
         in_context = card_in_context(knowledge, tracker, definite=True)
         if in_context is not None:
             # DIET read a question the article can't answer; the card in the thread says so first unless its answer
@@ -38,8 +50,20 @@ class ActionAnswerUnknownFact(Action):
             stems = question_words(message_text(tracker))
             untold = covered(stems, in_context.answer) < (len(stems) if len(stems) <= 2 else -(-len(stems) // 3))
             return answer_card(dispatcher, tracker, knowledge, in_context, asked=True, in_thread=True, untold=untold)
+        if (figure_card := card_of_figure_named(knowledge, tracker)) is not None:
+            return answer_card(dispatcher, tracker, knowledge, figure_card, asked=True, in_thread=True)
         dispatcher.utter_message(text=honest_reply(tracker.latest_message.get("text") or ""))
         return []
+
+
+def card_of_figure_named(knowledge: Facts, tracker: Tracker) -> Card | None:
+    """The NLU's first card when the message names one of the figures its answer gives ("is the 76063 a salary or
+    something?": the article says what that figure is, so its card answers rather than "I don't have that")."""
+    named = figures_in(tracker.latest_message.get("text") or "")
+    first = next(iter(ranked_cards(knowledge, tracker)), None)
+    if first is None or not named:
+        return None
+    return first if named & figures_in(first.answer) else None
 
 
 def honest_reply(question: str) -> str:

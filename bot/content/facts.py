@@ -70,6 +70,8 @@ class Facts:
     people: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     # the article's dated events in order, as (year, card): "and the next year?", "what happened after that?"
     timeline: tuple[tuple[int, str], ...] = ()
+    # how the article tells a timeline year it never writes out ("the year after 2003"), by card
+    said_as: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def missing_detail(self, question: str, card: Card) -> str | None:
         """The detail the question asks for that the article does not give (and this card does not either)."""
@@ -97,6 +99,14 @@ class Facts:
             return on_timeline
         named = re.search(r"^In ((?:19|20)\d\d)\b|(?<!after), in ((?:19|20)\d\d),", card.answer)
         return int(named.group(1) or named.group(2)) if named else None
+
+    def when(self, card: Card) -> str:
+        """The card's year as a reply may say it: as the article tells it when it never writes the year out."""
+        return self.said_as.get(card.key) or str(self.year_of(card) or "")
+
+    def milestones(self) -> list[tuple[str, Card]]:
+        """The timeline's events whose year the article writes out, as (year, card), in order."""
+        return [(str(year), self.cards[key]) for year, key in self.timeline if key not in self.said_as]
 
     def neighbour(self, card: Card, step: int) -> Card | None:
         """The card `step` (1 or -1) from this one in its topic, which tells its story in the article's order."""
@@ -246,7 +256,8 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
         missing += [r for topic in topics.values() for r in topic.related if r not in topics]
         people = {str(name): tuple(str(t) for t in about) for name, about in (data.get("people") or {}).items()}
         missing += [t for about in people.values() for t in about if t not in topics]
-        timeline = tuple((int(year), str(key)) for year, key in data.get("timeline") or [])
+        timeline = tuple((int(entry[0]), str(entry[1])) for entry in data.get("timeline") or [])
+        said_as = {str(entry[1]): str(entry[2]) for entry in data.get("timeline") or [] if len(entry) > 2}
         missing += [key for _, key in timeline if key not in cards]
         if missing or not all(t.cards for t in topics.values()):
             raise ContentError(f"facts.yml: unknown cards or related topics, or a topic with no cards: {missing}")
@@ -266,6 +277,7 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             count_question=_optional_pattern((data.get("details_not_given") or {}).get("count_for_place_or_year")),
             people=people,
             timeline=timeline,
+            said_as=said_as,
             answer_kinds=tuple(
                 (str(name), re.compile(str(kind["question"])), re.compile(str(kind["answer"])))
                 for name, kind in ((data.get("details_not_given") or {}).get("answer_kinds") or {}).items()

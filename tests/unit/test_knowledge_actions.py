@@ -711,8 +711,13 @@ def test_a_comparison_with_the_last_answer_gets_both_cards():
     assert answered(messages, "kiln_7000_freed") and content.card("cambodia_37_girls").answer in messages[0]["text"]
     # staying on the last card, the NLU's sure first card is the other half
     parse = scored(("founding_year", 0.8), ("offices_2000", 0.3))
-    messages = answer_after("offices_2000", "ask_followup", "how many years after the founding was that", parse)
+    messages = answer_after("offices_2000", "ask_followup", "how does the founding compare with that", parse)
     assert answered(messages, "offices_2000") and content.card("founding_year").answer in messages[0]["text"]
+    # a question of their order: both, earlier first (events_in_order)
+    messages = answer_after("offices_2000", "ask_followup", "how many years after the founding was that", parse)
+    lead = content.message("in_order", earlier="1997", later="2000")
+    assert messages[0]["text"].startswith(f"{lead} {content.card('founding_year').answer}")
+    assert content.card("offices_2000").answer in messages[0]["text"]
     # no comparison, one card
     parse = scored(("kiln_7000_freed", 0.9), ("cambodia_37_girls", 0.2))
     messages = answer_after("cambodia_37_girls", "ask_event", "how many were freed from the brick kiln", parse)
@@ -906,3 +911,85 @@ def test_a_word_another_card_of_the_topic_uses_does_not_break_the_thread():
     parse = with_topic_words(scored(("founding_year", 0.95), ("gates_project", 0.1)), launch="founding")
     messages = answer_after("gates_result_79", "ask_founding", "when did it launch", parse)
     assert "2010" in messages[0]["text"] and not answered(messages, "founding_year")
+
+
+def test_a_question_about_the_order_of_two_events_gets_both_earlier_first_after_their_years():
+    content = facts()
+    # the two events named by topic words ("kiln", "dominican"), the NLU ranking the later one first
+    parse = with_topic_words(scored(("child_marriage_bill", 0.93), ("dr_highest_rate", 0.5), ("brick_kiln", 0.4)),
+                             kiln="india", dominican="dominican_republic")  # fmt: skip
+    state = tracker("ask_event", "which came first, the kiln rescue or the dominican law", parse=parse)
+    messages, events = run(ActionAnswerFact(), state)
+    lead = content.message("in_order", earlier="2020", later="2021")
+    assert messages[0]["text"].startswith(f"{lead} {content.card('brick_kiln').answer}")
+    assert content.card("child_marriage_bill").answer in messages[0]["text"]
+    assert SlotSet(CARD_SLOT, "brick_kiln") in events
+    # the other event by the NLU's ranking ("starting IJM" names no topic): the founding, before the offices
+    parse = scored(("offices_2000", 0.74), ("chennai_kenya", 0.32), ("founding_year", 0.2))
+    state = tracker("ask_field_offices", "how many years between starting ijm and the first field offices", parse=parse)
+    assert knowledge.events_in_order(content, state, knowledge.ranked_cards(content, state)) == (
+        content.card("founding_year"), content.card("offices_2000"))  # fmt: skip
+    # pointing back: the last answer is the other event
+    parse = with_topic_words(scored(("brick_kiln", 0.78), ("cambodia_office", 0.3)), kiln="india")
+    state = tracker("ask_event", "was that before or after the kiln?", parse=parse,
+                    **{CARD_SLOT: "child_marriage_bill"})  # fmt: skip
+    assert knowledge.events_in_order(content, state, knowledge.ranked_cards(content, state)) == (
+        content.card("brick_kiln"), content.card("child_marriage_bill"))  # fmt: skip
+
+
+def test_an_order_question_is_left_alone_when_years_cannot_tell_the_order_or_none_is_asked():
+    content = facts()
+    # 60 Minutes has no year of its own
+    parse = with_topic_words(scored(("sixty_minutes", 0.8), ("cambodia_first_rescue", 0.5)),
+                             minutes="media_coverage", cambodia="cambodia")  # fmt: skip
+    state = tracker("ask_event", "which happened first, the cambodia rescue or the 60 minutes episode?", parse=parse)
+    assert knowledge.events_in_order(content, state, knowledge.ranked_cards(content, state)) is None
+    # no order asked
+    parse = scored(("child_marriage_bill", 0.9), ("brick_kiln", 0.4))
+    state = tracker("ask_event", "tell me about the kiln and the dominican law", parse=parse)
+    assert knowledge.events_in_order(content, state, knowledge.ranked_cards(content, state)) is None
+
+
+def test_a_question_naming_a_figure_of_the_article_is_answered_by_its_card_not_with_i_dont_know():
+    parse = scored(("rescue_stories", 0.9), ("people_rescued", 0.4))
+    state = tracker("ask_ijm_unknown", "is the 76063 a salary or something", parse=parse)
+    messages, _ = run(ActionAnswerUnknownFact(), state)
+    assert facts().card("rescue_stories").answer in messages[0]["text"]
+    # a number the card does not give: the honest answer
+    state = tracker("ask_ijm_unknown", "is the 5000 a salary or something", parse=parse)
+    messages, _ = run(ActionAnswerUnknownFact(), state)
+    assert facts().card("rescue_stories").answer not in messages[0]["text"]
+
+
+def test_a_question_for_a_number_the_first_card_lacks_gets_the_runner_up_that_has_one():
+    parse = scored(("mission_statement", 0.6), ("half_a_billion", 0.32))
+    messages, _ = run(ActionAnswerFact(), tracker("ask_mission", "ijm's long term vision number?", parse=parse))
+    assert facts().card("half_a_billion").answer in messages[0]["text"]
+
+
+def test_a_year_the_article_never_writes_out_is_said_as_the_article_tells_it():
+    content = facts()
+    parse = scored(("cambodia_37_girls", 0.97), ("phnom_penh_brothel", 0.66), ("cambodia_office", 0.33))
+    text = "Was the Cambodia office already there when the 37 girls were rescued, or did it come later?"
+    messages, _ = run(ActionAnswerFact(), tracker("ask_event", text, parse=parse))
+    lead = content.message("in_order", earlier="2003", later=content.message("following_year"))
+    assert messages[0]["text"].startswith(lead)
+    assert "2004" not in messages[0]["text"]
+    assert content.when(content.card("cambodia_office")) == "the year after 2003"
+
+
+def test_milestones_are_the_timeline_years_the_article_writes_out_each_a_button_to_its_card():
+    content = facts()
+    parse = scored(("twenty_five_years", 0.34), ("survivors_joy", 0.26))
+    messages, _ = run(ActionAnswerFact(), tracker("ask_anniversary", "ijm milestones list please", parse=parse))
+    text = messages[0]["text"]
+    assert text.startswith(content.message("milestones"))
+    for year in ("1997", "2000", "2003", "2010", "2015", "2020", "2021"):
+        assert f"- {year}: " in text
+    assert "2004" not in text
+    assert [b["title"] for b in messages[0]["buttons"]][:2] == ["1997", "2000"]
+    assert messages[0]["buttons"][0]["payload"] == card_payload(content, content.card("founding_year"))
+    # naming a place or year asks about that, not the whole timeline
+    state = tracker("ask_event", "key dates in india", [entity("place", "India")], parse=parse)
+    messages, _ = run(ActionAnswerFact(), state)
+    assert not messages[0]["text"].startswith(content.message("milestones"))
