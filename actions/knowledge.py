@@ -79,7 +79,7 @@ FUNCTION_WORDS = frozenset(
         """the and did does was were what when where which who whom whose why how many much they them their there that
         this those these then with for from about into again its his her she him you your our are has have had any some
         can could would will tell more know ijm also been being get got just like one out over than too very yes not
-        all but happen happened""",
+        all but happen happened total overall altogether exactly roughly approximately actually really""",
     )
 )
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
@@ -129,8 +129,8 @@ ASKS_ORDER = re.compile(
     r"\b(before or after|after or before|earlier or later|later or earlier|sooner or later|first or (second|last)|"
     r"which (one )?(came|happened|was|started|opened) (first|earlier|later|last|before)|came first|happened first|"
     r"(did it|was it|were they) (come|happen|open)?\s*(later|after|earlier|before)|"
-    r"how (many years|long) (between|after|before|passed|later|earlier|apart|separated?)|years? (apart|between)|"
-    r"(before|after|earlier than|later than|prior to) (or (after|before) )?(the|ijm'?s?|it|they)\b.{0,60}\?\s*$)",
+    r"how (many years|long) (between|after|before|passed|later|earlier|apart|separated?)|years? (apart|between))\b|"
+    r"^\W*(was|were|did|does|is|had)\b.{0,80}\b(before|after|earlier than|later than|prior to) (the|ijm)\b",
     re.I,
 )
 ORDER_RANKS = 5
@@ -321,7 +321,8 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
     or event of the last card named in the message holds it in the thread whatever its other words (so does a word that
     another card of its topic uses: "when did it launch?" after the 79% result): "which city in
     India?" after the offices of 2000 asks within them, though "city" mostly names Cambodia's capital. A verdict
-    without that list (an older model, Rasa's stock config) counts as `unknown`."""
+    without that list (an older model, Rasa's stock config) counts as `unknown`. A word that only qualifies the question
+    ("how many girls total?") names nothing (FUNCTION_WORDS)."""
     named = card_verdict(tracker).get("topic_words")
     if not isinstance(named, dict):
         return unknown
@@ -334,7 +335,8 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
     # topic
     siblings = [content.cards[key].answer for key in content.topic_of(last).cards]
     return any(
-        topic not in thread and not any(uses_word(answer, word) for answer in siblings) for word, topic in named.items()
+        topic not in thread and word not in FUNCTION_WORDS and not any(uses_word(answer, word) for answer in siblings)
+        for word, topic in named.items()
     )
 
 
@@ -653,7 +655,9 @@ def events_in_order(content: Facts, tracker: Tracker, ranked: list[Card]) -> tup
     named += [content.for_entities([], [year], []) for year in entities["year"]]
     named += [content.for_entities([], [], [event]) for event in entities["event"]]
     last = content.card(tracker.get_slot(CARD_SLOT))
-    thread = [last] if last is not None else []
+    # the last answer, or its topic's dated card when it has no year (the 79% result: the Gates project's 2010)
+    dated_last = last if last is None or content.year_of(last) is not None else dated_card_of(content, last.topic, [])
+    thread = [dated_last] if dated_last is not None else []
     # a short question pointing back ("was that before or after the kiln?") compares with the last answer
     named = [c for c in named if c is not None]
     if last is not None and ANAPHORA.search(text) and len(text.split()) <= CONTEXT_WORDS:

@@ -13,7 +13,9 @@ question itself is kept as `question_part` for the card matcher, which then read
 
 So is a question after a reaction or a story that DIET could not place (`preambles`: "oh cool my dad loves that
 show. what country was it about?", "makes sense, ty. what happened to trafficking of minors after?"): its last
-sentence, when that is a question about something, is the `question_part`.
+sentence, when that is a question about something, is the `question_part`; and so is the last sentence of a message
+DIET read as a question about IJM, after a part that asks nothing (its intent is kept: the card matcher reads both the
+whole and the part).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ AFTER_PREAMBLE_KEY = "question_after_preamble"
 # "how do I stop this?", "can you stop?" stay commands).
 QUESTION = re.compile(
     r"^(?:(?:and|so|but|ok|okay|by|in|for|to|from|since|at|of|with|about)\s+)?"
-    r"(who|whom|whose|what|when|where|why|which|did|does|was|were|is|are|has|have|had|how (?:much|many|long|far|old))"
+    r"(who|whom|whose|what|when|where|why|which|did|does|was|were|is|are|has|have|had|how \w+)"
     r"\b(?! (you|u|we|i)\b)"
 )
 MIN_WORDS = 3
@@ -50,6 +52,19 @@ TO_THE_ASSISTANT = re.compile(r"\b(you|your|u|ur)\b", re.IGNORECASE)
 # "I want to help. where do I start?" asks about the visitor's own doing, not about IJM
 ABOUT_THE_ASKER = re.compile(r"\b(i|i'm|im|me|my|we|our|us)\b", re.IGNORECASE)
 SENTENCE_BREAK = re.compile(r"[.!,;:]+\s*|\s+-+\s+")
+# "can you tell me what the bill did?", "so I'm curious what they highlighted": a question put politely is still a
+# question about something (the courtesy is left out of the question part)
+POLITE_OPENING = re.compile(
+    r"^(?:(?:so|and|but|ok|okay|well)\s+)?(?:(?:can|could|would) (?:you|u) (?:please )?(?:tell|let) me(?: know)?|"
+    r"i(?:'m| am) (?:curious|wondering)(?: about)?|i (?:was |am )?(?:wondering|wonder)(?: about)?|"
+    r"i'?d (?:love|like) to know|(?:do|does) (?:you|anyone) know|(?:please )?tell me)\s+",
+    re.IGNORECASE,
+)
+# A message DIET read as a question about IJM whose last sentence is a question after a reaction or a story: that
+# sentence is the question part, read in the thread of the conversation ("I work in program evaluation so I'm always
+# suspicious of self-reported numbers, who actually verified the result they're quoting?" after the Gates project).
+MIN_PREAMBLE_MESSAGE_WORDS = 6
+FACT_INTENT_PREFIX = "ask_"
 
 
 def is_question_about_something(text: str) -> bool:
@@ -76,8 +91,25 @@ def question_after_preamble(text: str) -> str | None:
     """The message's last sentence when something comes before it and it is a question about something, not one
     addressed to the assistant ("oh cool. what country was it about?" → "what country was it about?")."""
     parts = [part for part in SENTENCE_BREAK.split(text.strip()) if part.strip()]
-    last = parts[-1] if len(parts) >= 2 else ""
+    if len(parts) >= 3 and len(parts[-1].split()) < MIN_WORDS:
+        parts[-2:] = [f"{parts[-2]}, {parts[-1]}"]  # "..., what did it prove, if anything?"
+    last = POLITE_OPENING.sub("", parts[-1].strip()) if len(parts) >= 2 else ""
     return last if last and asks_about_something(last) and not ABOUT_THE_ASKER.search(last) else None
+
+
+def question_at_the_end(intent: str | None, text: str) -> str | None:
+    """The last sentence of a message read as a question about IJM, when it is a question of its own and what comes
+    before it asks nothing ("oh my gosh, babies basically. how many girls total?"; not "when did IJM start, and who
+    founded it?", which asks two things)."""
+    if not (intent or "").startswith(FACT_INTENT_PREFIX) or len(text.split()) < MIN_PREAMBLE_MESSAGE_WORDS:
+        return None
+    last = question_after_preamble(text)
+    if last is None:
+        return None
+    parts = [part for part in SENTENCE_BREAK.split(text.strip()) if part.strip()]
+    before = text[: text.rfind(parts[-1])]
+    asks_before = "?" in before or any(is_question_about_something(part) for part in parts[:-1])
+    return None if asks_before else last
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -116,6 +148,9 @@ class QuestionNotCommand(GraphComponent):
             text = message.get(TEXT) or ""
             question = self.question_in(name, text)
             if question is None:
+                if (last := question_at_the_end(name, text)) is not None:
+                    message.set(QUESTION_PART_KEY, last, add_to_output=True)
+                    message.set(AFTER_PREAMBLE_KEY, True)
                 continue
             if question != text:
                 message.set(QUESTION_PART_KEY, question, add_to_output=True)

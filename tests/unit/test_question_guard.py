@@ -100,6 +100,43 @@ def test_no_question_part_without_a_question_about_something_after_something_els
 
 
 def test_a_question_after_a_reaction_is_guarded_only_for_the_configured_intents():
+    message = parsed("oh cool. what country was it about?", [("fundraise", 0.8), ("out_of_scope", 0.1)])
+    QuestionNotCommand({"preambles": ["nlu_fallback", "out_of_scope"]}).process([message])
+    assert message.get("question_part") is None and message.get("intent")["name"] == "fundraise"
+    # a fact question keeps its intent (its question part is read in the thread, the intent is not replaced)
     message = parsed("oh cool. what country was it about?", [("ask_media_coverage", 0.8), ("out_of_scope", 0.1)])
     QuestionNotCommand({"preambles": ["nlu_fallback", "out_of_scope"]}).process([message])
-    assert message.get("question_part") is None and message.get("intent")["name"] == "ask_media_coverage"
+    assert message.get("intent")["name"] == "ask_media_coverage"
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [("oh my gosh, babies basically. how many girls total?", "how many girls total?"),
+     ("I work in program evaluation so I'm always suspicious of self-reported numbers, who actually verified the "
+      "result they're quoting?", "who actually verified the result they're quoting?"),
+     ("my grandmother was married at 15 so this hits home, can you tell me what the bill actually did?",
+      "what the bill actually did?"),
+     ("as someone who's seen fuzzy reports, I'd love to know what this data actually proved, if anything?",
+      "what this data actually proved, if anything?"),
+     ("usually these cases drag on for months, so how quickly did they get everyone out?",
+      "so how quickly did they get everyone out?")],
+)  # fmt: skip
+def test_the_question_after_a_story_in_a_fact_question_is_its_question_part_and_the_intent_is_kept(text, question):
+    message = parsed(text, [("ask_event", 0.8), ("ask_impact", 0.1)])
+    QuestionNotCommand({"preambles": ["nlu_fallback"]}).process([message])
+    assert message.get("intent")["name"] == "ask_event"
+    assert message.get("question_part") == question
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("when did IJM start, and who founded it?", "ask_founding"),  # asks two things: the whole is the question
+     ("tell me about cambodia? who led it?", "ask_event"),
+     ("babies basically. how many?", "ask_event"),  # too short to have a story before the question
+     ("my kids want to help, where do I start? what ideas do you have", "fundraise"),  # not a fact question
+     ("the girls were so young, it breaks my heart", "ask_event")],  # no question at the end
+)  # fmt: skip
+def test_no_question_part_when_the_part_before_asks_too_or_the_message_is_no_fact_question(text, intent):
+    message = parsed(text, [(intent, 0.8), ("nlu_fallback", 0.1)])
+    QuestionNotCommand({"preambles": ["nlu_fallback"]}).process([message])
+    assert message.get("question_part") is None
