@@ -329,6 +329,8 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
     if names_what_last_speaks_of(tracker, last):
         return False
     content = facts()
+    if names_person_last_does_not(content, message_text(tracker), last):
+        return True
     thread = {last.topic, *content.topic_of(last).related}
     # a word the last answer uses, in any form ("launch" after "IJM launched a 3-year project"), or another answer of
     # its topic does ("when did it launch?" after the 79% result: the project's card says "launched"), is not another
@@ -338,6 +340,14 @@ def names_other_topic(tracker: Tracker, last: Card, unknown: bool = True) -> boo
         topic not in thread and word not in FUNCTION_WORDS and not any(uses_word(answer, word) for answer in siblings)
         for word, topic in named.items()
     )
+
+
+def names_person_last_does_not(content: Facts, text: str, last: Card) -> bool:
+    """Whether the message names a person of the article (facts.yml `people`, by first or last name) that the last
+    answer does not: "what was gary's goal when he started?" after the kinds of violence asks about him, not them."""
+    words = set(re.findall(r"[a-z]+", text.casefold().replace("'s", "")))
+    answer = last.answer.casefold()
+    return any(name in words and name not in answer for person in content.people for name in person.casefold().split())
 
 
 def uses_word(answer: str, word: str) -> bool:

@@ -995,3 +995,15 @@ def test_milestones_are_the_timeline_years_the_article_writes_out_each_a_button_
     state = tracker("ask_event", "key dates in india", [entity("place", "India")], parse=parse)
     messages, _ = run(ActionAnswerFact(), state)
     assert not messages[0]["text"].startswith(content.message("milestones"))
+
+
+def test_a_person_the_last_answer_does_not_name_leads_out_of_the_thread():
+    # "what was gary's goal about slavery when he started?" after the kinds of violence, whose answer names no one
+    parse = with_topic_words(scored(("mission_statement", 0.67), ("haugen_lawyer", 0.32)))
+    text = "what was gary's goal about slavery when he started?"
+    messages = answer_after("violence_kinds", "ask_founder", text, parse)
+    assert answered(messages, "mission_statement")
+    # ...but after an answer that names him, "he" stays in its thread
+    parse = with_topic_words(scored(("mission_statement", 0.67), ("haugen_lawyer", 0.32)))
+    messages = answer_after("gary_haugen", "ask_followup", "and what did gary do before that?", parse)
+    assert not answered(messages, "mission_statement")
