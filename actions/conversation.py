@@ -6,6 +6,7 @@ list lives in one editable place.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -29,6 +30,9 @@ from bot.content.contacts import contacts
 from bot.content.facts import facts
 from bot.content.safety import safety_content
 from bot.supporters.understanding import looks_like_question
+
+# a message asked of IJM itself ("do you have any jobs?", "does ijm hire interns?")
+ASKED_OF_IJM = re.compile(r"\b(you|your|u|ur|ijm|international justice)\b", re.IGNORECASE)
 
 
 class TopicMenuAction(Action, ABC):
@@ -57,9 +61,10 @@ class ContextFirst(TopicMenuAction, ABC):
     not for an out-of-scope one ("is it cold there?" after the Cambodia rescue is not about Cambodia's history)."""
 
     pronouns = False
-    # a message not understood that names a contact route's word gets that contact (not an out-of-scope one: "are
-    # robots going to take all our jobs" is no job enquiry)
+    # a message not understood that names a contact route's word gets that contact; an out-of-scope one only when it
+    # is asked of IJM ("do you have any jobs in toronto"; "are robots going to take all our jobs" is no job enquiry)
     routes_to_contacts = False
+    routes_when_addressed = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if last_bot_action(tracker) == "action_safety_help":
@@ -77,7 +82,8 @@ class ContextFirst(TopicMenuAction, ABC):
         # "where do i apply?", "any jobs or internships at ijm?": not understood as a whole, but a word of a contact
         # route (contacts.yml) says who can help; the honest line and that contact, not the topic menu
         text = str(tracker.latest_message.get("text") or "")
-        if self.routes_to_contacts and contacts().routed(text) is not None:
+        routes = self.routes_to_contacts or (self.routes_when_addressed and ASKED_OF_IJM.search(text) is not None)
+        if routes and contacts().routed(text) is not None:
             dispatcher.utter_message(text=honest_reply(text))
             return []
         return await super().run(dispatcher, tracker, domain)
@@ -116,6 +122,7 @@ class ActionOutOfScopeTopics(ContextFirst):
     """Say honestly that the request is outside what the assistant does."""
 
     message_key = "out_of_scope"
+    routes_when_addressed = True
 
     def name(self) -> str:
         return "action_out_of_scope_topics"

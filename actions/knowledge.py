@@ -367,12 +367,12 @@ PLAIN_ENDINGS = frozenset({"", "s", "es", "d", "ed", "ing"})
 def question_words(text: str) -> set[str]:
     """The question's own words, each cut to a stem ("opened" and "open" are one); not the adverb of a question form
     ("how long did that take?" asks for a time, not for the word "long", which the half billion's "long-term" has;
-    "how old" stays: "years old" is what it asks for)."""
+    "how old" stays: "years old" is what it asks for; "at first" says when, not "the first year")."""
     text = QUESTION_FORM.sub(" ", text.lower())
     return {word[: max(4, len(word) - 2)] for word in WORD.findall(text) if word not in FUNCTION_WORDS}
 
 
-QUESTION_FORM = re.compile(r"\bhow long\b")
+QUESTION_FORM = re.compile(r"\bhow long\b|\bat first\b|\b(at|in) the (start|beginning)\b")
 
 
 def covered(stems: set[str], answer: str) -> int:

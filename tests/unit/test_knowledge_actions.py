@@ -849,9 +849,11 @@ def test_a_message_not_understood_that_names_a_contact_route_gets_that_contact()
     messages, _ = run(ActionFallbackTopics(), tracker("nlu_fallback", "where do i apply"))
     careers = contacts().get("careers")
     assert messages[0]["text"].startswith(contacts().unknown_message) and careers.url in messages[0]["text"]
-    # out of scope is not a job enquiry
+    # out of scope is not a job enquiry, unless asked of IJM
     messages, _ = run(ActionOutOfScopeTopics(), tracker("out_of_scope", "are robots going to take all our jobs"))
     assert careers.url not in messages[0]["text"]
+    messages, _ = run(ActionOutOfScopeTopics(), tracker("out_of_scope", "do you have any jobs in toronto"))
+    assert careers.url in messages[0]["text"]
 
 
 def test_a_question_for_a_year_the_last_answer_has_none_of_takes_the_nlus_card_that_has_one():
@@ -1007,3 +1009,12 @@ def test_a_person_the_last_answer_does_not_name_leads_out_of_the_thread():
     parse = with_topic_words(scored(("mission_statement", 0.67), ("haugen_lawyer", 0.32)))
     messages = answer_after("gary_haugen", "ask_followup", "and what did gary do before that?", parse)
     assert not answered(messages, "mission_statement")
+
+
+def test_at_first_is_a_when_not_a_word_to_find_in_an_answer():
+    # "where did he run it from at first" after the founder, whose answer has the guest bedroom: not the five cases
+    # of "that first year"
+    parse = scored(("guest_bedroom", 0.89), ("five_cases", 0.34))
+    messages = answer_after("gary_haugen", "ask_founding", "where did he run it from at first", parse)
+    assert "guest bedroom" in messages[0]["text"]
+    assert not answered(messages, "five_cases")

@@ -140,3 +140,21 @@ def test_no_question_part_when_the_part_before_asks_too_or_the_message_is_no_fac
     message = parsed(text, [(intent, 0.8), ("nlu_fallback", 0.1)])
     QuestionNotCommand({"preambles": ["nlu_fallback"]}).process([message])
     assert message.get("question_part") is None
+
+
+def test_a_question_after_no_thanks_is_answered_with_the_configured_courtesies():
+    """config.yml's courtesies include `deny`: "no thanks. what's the events email tho" after the offer to take a
+    message asks for the events address; "no thanks, what else can you do?" (asked of the assistant) stays a no."""
+    from pathlib import Path
+
+    import yaml
+
+    pipeline = yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    config = next(c for c in pipeline if c["name"].endswith("QuestionNotCommand"))
+    message = parsed("no thanks. what's the events email tho", [("deny", 0.8), ("talk_to_person", 0.1)])
+    QuestionNotCommand(config).process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("question_part") == "what's the events email tho"
+    message = parsed("no thanks, what else can you do?", [("deny", 0.8), ("ask_capabilities", 0.1)])
+    QuestionNotCommand(config).process([message])
+    assert message.get("intent")["name"] == "deny"

@@ -68,6 +68,7 @@ def test_a_request_is_recognised_by_its_cue(text, intent, expected):
         ("ideas for a bake sale to raise money for my son's hockey team", "out_of_scope"),  # not for IJM
         ("who do i contact if i suspect trafficking", "safety_followup"),  # where to report, not a person to write to
         ("how much money goes to ijm programs", "nlu_fallback"),
+        ("please cancel this month's gift", "talk_to_person"),  # "cancel this" only at the end stops a form
     ],
 )  # fmt: skip
 def test_what_the_cues_leave_alone(text, intent):
@@ -106,6 +107,12 @@ def test_a_request_after_a_greeting_takes_diets_best_other_reading(text, ranking
         ("actually sign up my work address instead, jpark@ubc.ca", "talk_to_person", "subscribe_newsletter"),
         ("and sign up the new one please", "nlu_fallback", "subscribe_newsletter"),
         ("actually can i do fifty instead", "stop", "donate"),
+        ("hello i write for my university student newspaper and want to do a story on ijm", "nlu_fallback",
+         "media_enquiry"),
+        ("Is there someone I could speak with directly about my monthly giving?", "donate", "talk_to_person"),
+        ("actually i'll just email info directly, cancel this", "ask_followup", "stop"),
+        ("just one time is fine", "affirm", "donate"),
+        ("monthly please", "nlu_fallback", "donate"),
     ],
 )  # fmt: skip
 def test_more_requests_by_their_cue(text, intent, expected):
