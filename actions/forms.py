@@ -132,7 +132,7 @@ class JourneyForm(Action, ABC):
             return [SlotSet(requested, None)]  # the form asks its question again
         if is_interruption(
             message, ANSWERABLE_MID_FORM, open_text=kind == OPEN, expects_address=kind == EMAIL,
-            expects_yes_no=kind == CONSENT,
+            expects_yes_no=kind == CONSENT, expects_name=kind in (NAME, OPTIONAL_NAME),
         ):  # fmt: skip
             return []
         return [SlotSet(requested, self.read(kind, message, tracker, dispatcher))]

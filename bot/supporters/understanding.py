@@ -39,6 +39,9 @@ SOCIAL_CONFIDENCE = 0.97
 # An e-mail question's answer has an address: a message with none that the model is this sure of is a request of
 # its own ("and how do I contact IJM in general" while the newsletter asks for an address), not a mistyped address.
 NO_ADDRESS_CONFIDENCE = 0.8
+# A name has a few words ("Marie-Claire Dubois-Tremblay", "my name is Jean Paul Okafor"): a longer answer to the name
+# question that the model surely reads as a request it can answer is that request.
+NAME_WORDS = 6
 
 # "and how do I contact IJM?", "ok so who do I write to": a question after a word that only joins it on.
 QUESTION_START = re.compile(
@@ -120,6 +123,7 @@ def is_interruption(
     open_text: bool = False,
     expects_address: bool = False,
     expects_yes_no: bool = False,
+    expects_name: bool = False,
 ) -> bool:
     """True when the message is not an answer to the form's question but something to handle first.
 
@@ -128,6 +132,7 @@ def is_interruption(
     ("oh first - where else did IJM open offices?") interrupts it. When the question
     `expects_address` (an e-mail), a message without "@" that the model reads surely as something it can answer
     is that, not an address. When it `expects_yes_no` (consent), a request the model is sure of is that, not a no.
+    When it `expects_name`, a message longer than a name that the model is sure of is that request.
     """
     if message.intent in EXIT_INTENTS:
         return message.is_button or _says_it_leaves(message)
@@ -143,6 +148,8 @@ def is_interruption(
         return looks_like_question(message.text) or not OWN_DETAILS.search(message.text)
     if expects_yes_no and message.confidence >= NO_ADDRESS_CONFIDENCE:
         return True
+    if expects_name and len(message.text.split()) > NAME_WORDS and message.confidence >= NO_ADDRESS_CONFIDENCE:
+        return True  # "honestly that sounds like a lot of work, can i just donate $60 instead" is no name
     return looks_like_question(message.text)
 
 

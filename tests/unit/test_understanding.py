@@ -177,3 +177,15 @@ def test_looks_like_question(text, question):
 )
 def test_consent_is_yes_no_or_asked_again(message, consent):
     assert reads_consent(message) is consent
+
+
+def test_a_long_request_the_model_is_sure_of_is_no_name():
+    gift = msg("honestly that sounds like a lot of work, can i just donate $60 instead", "donate", 0.96)
+    assert is_interruption(gift, ANSWERABLE_MID_FORM, expects_name=True)
+    assert not is_interruption(gift, ANSWERABLE_MID_FORM)  # elsewhere, no question: an answer
+    # a name, however the model reads it, and a long one the model is unsure of
+    assert not is_interruption(
+        msg("Marie-Claire Dubois-Tremblay", "donate", 0.9), ANSWERABLE_MID_FORM, expects_name=True
+    )
+    unsure = msg("it's Jean Paul from the church group in Red Deer", "ask_event", 0.5)
+    assert not is_interruption(unsure, ANSWERABLE_MID_FORM, expects_name=True)
