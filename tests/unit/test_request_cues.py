@@ -69,6 +69,7 @@ def test_a_request_is_recognised_by_its_cue(text, intent, expected):
         ("who do i contact if i suspect trafficking", "safety_followup"),  # where to report, not a person to write to
         ("how much money goes to ijm programs", "nlu_fallback"),
         ("please cancel this month's gift", "talk_to_person"),  # "cancel this" only at the end stops a form
+        ("what about 2003?", "ask_followup"),  # a year, not an amount
     ],
 )  # fmt: skip
 def test_what_the_cues_leave_alone(text, intent):
@@ -112,6 +113,8 @@ def test_a_request_after_a_greeting_takes_diets_best_other_reading(text, ranking
         ("Is there someone I could speak with directly about my monthly giving?", "donate", "talk_to_person"),
         ("actually i'll just email info directly, cancel this", "ask_followup", "stop"),
         ("just one time is fine", "affirm", "donate"),
+        ("ok actually lets start with $5,000 online and go from there", "ask_impact", "donate"),
+        ("how about 40 dollars", "nlu_fallback", "donate"),
         ("monthly please", "nlu_fallback", "donate"),
     ],
 )  # fmt: skip
