@@ -91,9 +91,13 @@ UNSEEN_FOLLOWUPS_FOURTH = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_fou
 # tests/nlu/questions_brief.md, and 70 journeys by a twenty-first from the article and tests/nlu/journeys_brief.md.
 UNSEEN_THIRD = PROJECT_ROOT / "tests" / "nlu" / "facts_unseen_third.yml"
 UNSEEN_JOURNEYS_FOURTH = PROJECT_ROOT / "tests" / "nlu" / "journeys_unseen_fourth.yml"
+# Tenth session: 100 follow-up conversations by a twenty-fifth writer from tests/nlu/followups_brief.md (never read),
+# and 100 by a twenty-sixth from the same brief (read while tuning).
+UNSEEN_FOLLOWUPS_FIFTH = PROJECT_ROOT / "tests" / "nlu" / "followups_unseen_fifth.yml"
+TUNING_ROUND10 = PROJECT_ROOT / "tests" / "nlu" / "facts_tuning_round10.yml"
 HIDDEN = (UNSEEN, UNSEEN_FRESH, UNSEEN_FOLLOWUPS, UNSEEN_FOLLOWUPS_SECOND, UNSEEN_FOLLOWUPS_THIRD, UNSEEN_JOURNEYS,
           UNSEEN_JOURNEYS_SECOND, UNSEEN_JOURNEYS_THIRD, UNSEEN_FOLLOWUPS_FOURTH, UNSEEN_THIRD,
-          UNSEEN_JOURNEYS_FOURTH)  # fmt: skip
+          UNSEEN_JOURNEYS_FOURTH, UNSEEN_FOLLOWUPS_FIFTH)  # fmt: skip
 START_TIMEOUT = 400
 READY_MARKER = "IJM assistant is ready."
 
@@ -383,7 +387,7 @@ def run_reply_evaluation(
              ("third tuning file", TUNING_ROUND3), ("follow-up tuning file", TUNING_ROUND4),
              ("fifth tuning file", TUNING_ROUND5), ("sixth tuning file", TUNING_ROUND6),
              ("seventh tuning file", TUNING_ROUND7), ("eighth tuning file", TUNING_ROUND8),
-             ("ninth tuning file", TUNING_ROUND9),
+             ("ninth tuning file", TUNING_ROUND9), ("tenth tuning file", TUNING_ROUND10),
              ("journeys tuning file", TUNING_JOURNEYS),
              ("second journeys tuning file", TUNING_JOURNEYS_SECOND),
              ("third journeys tuning file", TUNING_JOURNEYS_THIRD),
@@ -396,7 +400,8 @@ def run_reply_evaluation(
              ("fourth unseen follow-ups", UNSEEN_FOLLOWUPS_FOURTH), ("unseen journeys", UNSEEN_JOURNEYS),
              ("second unseen journeys", UNSEEN_JOURNEYS_SECOND),
              ("third unseen journeys", UNSEEN_JOURNEYS_THIRD), ("third unseen file", UNSEEN_THIRD),
-             ("fourth unseen journeys", UNSEEN_JOURNEYS_FOURTH))  # fmt: skip
+             ("fourth unseen journeys", UNSEEN_JOURNEYS_FOURTH),
+             ("fifth unseen follow-ups", UNSEEN_FOLLOWUPS_FIFTH))  # fmt: skip
     files = [(label, path) for label, path in named if path.exists()]
     with running_assistant(PROJECT_ROOT / "var") as rest_url:
         scores = score_files(rest_url, files)

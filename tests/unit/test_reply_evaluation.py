@@ -177,7 +177,7 @@ def test_the_unseen_files_failures_stay_out_of_the_report(monkeypatch, tmp_path)
     monkeypatch.setattr(evaluation, "PROJECT_ROOT", tmp_path)
     problems = run_reply_evaluation(tmp_path, check=True)
     report = (tmp_path / "reply-evaluation.md").read_text()
-    assert len(HIDDEN) == 11
+    assert len(HIDDEN) == 12
     for hidden in HIDDEN:
         assert f"secret {hidden.stem}" not in report
         assert f"secret {hidden.stem}" in (tmp_path / "var" / f"reply-evaluation-{hidden.stem}-failures.md").read_text()
