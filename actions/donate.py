@@ -31,6 +31,11 @@ CHANGES_THE_GIFT = re.compile(
 )
 
 
+# The request a cue of config.yml marks "how can I help?" with, as the parse data's `request` (request_cues.py)
+REQUEST = "request"
+WAYS_TO_HELP = "ways_to_help"
+
+
 def _today() -> date:
     return date.today()
 
@@ -98,12 +103,31 @@ def donate_reply(content: DonateContent, tracker: Tracker, public_url: str, toda
     return replies
 
 
+def send_ways_to_help(dispatcher: CollectingDispatcher, tracker: Tracker, content: DonateContent) -> None:
+    """ "How can I help?", "ways to get involved?": the gift first (its link, matched while the campaign runs), then the
+    other ways a supporter can act, as buttons (donate.yml `ways_to_help`). Sent by action_donate, so "send me that
+    link again" afterwards gets the donation link (journey_thread.LINK_JOURNEYS)."""
+    link = tracked_url(Settings.from_env().public_url, "donate", tracker.sender_id)
+    matched = f" {content.campaign.matched}" if content.campaign.running_on(_today()) else ""
+    dispatcher.utter_message(
+        text=content.message("ways_to_help", link=link, matched=matched),
+        buttons=[{"title": title, "payload": payload} for title, payload in content.ways_to_help],
+    )
+
+
 class ActionDonate(Action):
     def name(self) -> str:
         return "action_donate"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (
+            intent == "donate"
+            and tracker.latest_message.get(REQUEST) == WAYS_TO_HELP
+            and parse_amount(str(tracker.latest_message.get("text") or "")) is None
+        ):
+            send_ways_to_help(dispatcher, tracker, donate_content())  # a cue of config.yml: "how can I help?"
+            return []
         if intent != "donate" and journey_in_thread(tracker) == "action_offer_contacts":
             return [FollowupAction("action_offer_contacts")]  # "ok and what's the events email" after the link
         about_the_gift = asks_about_tax_or_receipts(tracker)

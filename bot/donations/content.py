@@ -26,6 +26,8 @@ class DonateContent:
     campaign: Campaign
     largest_amount: Decimal
     messages: dict[str, str]
+    # the buttons under "how can I help?" (title, payload), after the gift's link
+    ways_to_help: tuple[tuple[str, str], ...] = ()
 
     def message(self, key: str, **values: str) -> str:
         try:
@@ -48,6 +50,7 @@ def donate_content(directory: Path = CONTENT_DIR) -> DonateContent:
             ),
             largest_amount=Decimal(str(data["largest_amount"])),
             messages={str(k): str(v) for k, v in data["messages"].items()},
+            ways_to_help=tuple((str(way["title"]), str(way["payload"])) for way in data.get("ways_to_help") or []),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ContentError(f"donate.yml is missing or has a malformed entry: {error}") from None

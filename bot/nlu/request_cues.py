@@ -18,7 +18,10 @@ at least `min_confidence` (else the greeting stands).
 Each cue (config.yml) names the intent it gives, the readings it may replace (`over`; a cue never replaces a
 reading it does not list, so a question DIET placed surely stays a question), and a regular expression;
 `unless_question` keeps a message that also asks something ("I'm a reporter: when did IJM begin?") as DIET read it.
-The new intent gets the cue's `confidence`: the forms read a sure request as a request, not as an answer.
+The new intent gets the cue's `confidence`: the forms read a sure request as a request, not as an answer. A cue with a
+`request` also marks the message with it (parse data `request`), for a request within an intent that has no intent of
+its own: "how can I help?" is the gift's intent, marked `ways_to_help` (actions/donate.py answers with the ways to
+help, the gift first). A new intent would retrain DIET, whose readings of everything else then move.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlu.intent_change import INTENT_RANKING_KEY, replace_intent
 
 ANY = "any"
+# The message key a cue's `request` is set on (read by the actions: actions/donate.py).
+REQUEST = "request"
 # A question after the cue: a question mark, or a sentence that opens with a question word.
 ASKS_SOMETHING = re.compile(r"\?|(?:^|[.!,;:]\s*)(what|when|where|who|why|which|how|did|does|is|are|was|were)\b", re.I)
 # ...but asking whom to talk to is part of the request ("i'm a reporter working on a piece, who do i talk to")
@@ -53,6 +58,9 @@ class Cue:
     over: frozenset[str] | None  # None: any reading but `protected`
     pattern: re.Pattern[str]
     unless_question: bool = False
+    # what the message asks within the intent, set on it as `request` ("how can I help?" is the gift's intent, asking
+    # for the ways to help): a cue with one applies over its own intent too
+    request: str | None = None
 
     @classmethod
     def from_config(cls, entry: dict[str, Any]) -> Cue:
@@ -62,10 +70,11 @@ class Cue:
             over=None if over == ANY else frozenset(str(i) for i in over),
             pattern=re.compile(str(entry["pattern"]), re.IGNORECASE),
             unless_question=bool(entry.get("unless_question", False)),
+            request=str(entry["request"]) if entry.get("request") else None,
         )
 
     def applies(self, text: str, intent: str | None, protected: frozenset[str]) -> bool:
-        if intent == self.intent or intent in protected:
+        if (intent == self.intent and self.request is None) or intent in protected:
             return False
         if self.over is not None and intent not in self.over:
             return False
@@ -147,6 +156,8 @@ class RequestCues(GraphComponent):
             cue = self.cue_for(text, intent)
             if cue is not None:
                 replace_intent(message, cue.intent, confidence=self.confidence)
+                if cue.request is not None:
+                    message.set(REQUEST, cue.request, add_to_output=True)
             elif self.after_greeting is not None:
                 ranking = message.get(INTENT_RANKING_KEY) or []
                 if (request := self.after_greeting.request(text, intent, ranking)) is not None:

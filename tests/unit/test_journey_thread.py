@@ -245,3 +245,28 @@ def test_a_tax_question_gets_the_donor_contact_and_the_link_only_when_giving_too
     else:
         assert len(messages) == 1 and messages[0]["text"].startswith(contacts().unknown_message)
         assert contacts().get("donor_care").name in messages[0]["text"] and "Donate now" not in messages[0]["text"]
+
+
+def test_asking_how_to_help_gets_the_gift_first_then_the_other_ways_and_the_link_again_after():
+    """ "how can i help" (a cue marks it): the donation link, then fundraising, e-mail updates and volunteering as
+    buttons; "send me that link again" right after gets the donation link."""
+    from actions.journey_thread import journey_in_thread
+    from bot.donations.content import donate_content
+
+    message = {"text": "how can i help", "intent": {"name": "donate", "confidence": 0.9}, "entities": [],
+               "request": "ways_to_help"}  # fmt: skip
+    state = Tracker("unit", {}, message, [{"event": "user", "text": "how can i help"}], False, None, {}, "x")
+    [reply], _ = run(ActionDonate(), state)
+    assert "Donate now](" in reply["text"] and "/go/donate?c=unit" in reply["text"]
+    assert [b["payload"] for b in reply["buttons"]] == [p for _, p in donate_content().ways_to_help]
+    assert {"/fundraise", "/subscribe_newsletter", "/ask_volunteer"} <= {b["payload"] for b in reply["buttons"]}
+    # the same message unmarked is a gift: the link, without the other ways
+    plain = dict(message, request=None)
+    replies, _ = run(ActionDonate(), Tracker("unit", {}, plain, state.events, False, None, {}, "x"))
+    assert all(not m.get("buttons") for m in replies) and "Thank you for wanting to give" in replies[-1]["text"]
+    # an amount named with it is a gift of that amount
+    gift = dict(message, text="i want to help, $50")
+    replies, _ = run(ActionDonate(), Tracker("unit", {}, gift, state.events, False, None, {}, "x"))
+    assert "amount=50" in replies[-1]["text"]
+    again = after("action_donate", "ask_followup", "send me that link again")
+    assert journey_in_thread(again) == "action_donate"

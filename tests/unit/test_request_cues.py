@@ -126,3 +126,39 @@ def test_unsubscribing_an_address_is_not_signing_it_up():
     assert read("please unsubscribe jo@example.org, don't sign me up again", "unsubscribe_newsletter")["name"] == (
         "unsubscribe_newsletter"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how can i help", "ask_event"),  # DIET's reading before the cue: the Dominican bill's card
+        ("How can I support IJM?", "nlu_fallback"),
+        ("ways to help?", "nlu_fallback"),
+        ("what can i do to help", "ask_capabilities"),
+        ("i want to help", "donate"),  # the gift's own intent, asked as the ways to help
+        ("ok thanks, how can we help out?", "ask_followup"),
+        ("are there other ways i can help", "ask_volunteer"),
+    ],
+)
+def test_asking_how_to_help_is_the_gifts_intent_marked_as_the_ways_to_help(text, intent):
+    message = parsed(text, [(intent, 0.6), ("ask_impact", 0.2)])
+    configured().process([message])
+    assert message.get("intent") == {"name": "donate", "confidence": 0.9}
+    assert message.get("request") == "ways_to_help"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how can I help my friend who is being kept at a farm", "disclose_danger"),  # safety is never replaced
+        ("how can i help her?", "safety_followup"),  # after the safety answer: the person, not IJM
+        ("how can I help fund rescues", "donate"),  # a gift, asked as one
+        ("I want to help but I don't have money", "ask_volunteer"),
+        ("what ways did ijm help the girls", "ask_event"),
+        ("what can i do", "ask_capabilities"),
+    ],
+)
+def test_what_the_ways_to_help_cue_leaves_alone(text, intent):
+    message = parsed(text, [(intent, 0.6), ("ask_impact", 0.2)])
+    configured().process([message])
+    assert message.get("intent")["name"] == intent and message.get("request") is None
