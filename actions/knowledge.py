@@ -79,9 +79,13 @@ FUNCTION_WORDS = frozenset(
         """the and did does was were what when where which who whom whose why how many much they them their there that
         this those these then with for from about into again its his her she him you your our are has have had any some
         can could would will tell more know ijm also been being get got just like one out over than too very yes not
-        all but happen happened total overall altogether exactly roughly approximately actually really""",
+        all but happen happened total overall altogether exactly roughly approximately actually really other others
+        else place places""",
     )
 )
+# A fragment that goes on with the last question, opening with a preposition or "or" ("of adults or kids?", "in which
+# year?", "or was it later?"): asked of the last card.
+CONTINUES_THE_QUESTION = re.compile(r"^\W*(of|in|for|from|at|by|with|to|or|and of|and in)\b", re.IGNORECASE)
 # A message not understood, short, after a card: a follow-up if it matches a card of that topic this well.
 FALLBACK_CONTEXT_WORDS = 8
 FALLBACK_CONTEXT_LEXICAL = 0.3
@@ -136,7 +140,8 @@ ASKS_ORDER = re.compile(
 ORDER_RANKS = 5
 # "IJM's milestones?", "a timeline of the 25 years please": the timeline's years and titles (answer_milestones)
 ASKS_MILESTONES = re.compile(
-    r"\b(milestones?|time ?line|key dates|important dates|chronolog\w*|year by year|(big|main|major|key) "
+    r"\b(milestones|(key|main|major|big|important|biggest|greatest) milestone|time ?line|key dates|important dates|"
+    r"chronolog\w*|year by year|(big|main|major|key) "
     r"(moments|events|dates)|turning points|history in order|dates and events)\b",
     re.I,
 )
@@ -211,7 +216,7 @@ def answer_card(
     follow-up read against the last card, whose few words ("how many?", "where?") the answerability classifier
     cannot judge on their own (the listed details of facts.yml still count); `untold`: the article does not tell what
     was asked (this card is the nearest it does), said so first; `lead`: a line before the answer."""
-    question = message_text(tracker)
+    question = with_place_named(tracker, message_text(tracker))
     text = card.answer if second is None else f"{card.answer}\n\n{second.answer}"
     # (a detail given by the second card is not missing)
     missing = (
@@ -228,6 +233,32 @@ def answer_card(
     buttons += [{"title": other.title, "payload": card_payload(content, other)} for other in also or []]
     dispatcher.utter_message(text=f"{text}\n\n{content.read_more_line()}", buttons=buttons)
     return [SlotSet(TOPIC_SLOT, card.topic), SlotSet(CARD_SLOT, card.key)]
+
+
+def with_place_named(tracker: Tracker, question: str) -> str:
+    """The question with "there" (a place, not "were there") as the place the visitor named last, for the check of a
+    detail the article does not give: "how many people were rescued there?" after "what happened in Uganda?" asks for
+    Uganda's count, which the article does not give (its count is everyone's)."""
+    if not PLACE_PRONOUN.search(question) or THERE_IS.search(question) or named_entities(tracker):
+        return question
+    place = last_place_named(tracker)
+    return question if place is None else PLACE_PRONOUN.sub(f"in {place}", question)
+
+
+def last_place_named(tracker: Tracker) -> str | None:
+    """The place of the visitor's latest message before this one that named one, within PLACE_TURNS messages."""
+    messages = [e for e in tracker.events if e.get("event") == "user"][:-1]
+    for event in reversed(messages[-PLACE_TURNS:]):
+        entities = (event.get("parse_data") or {}).get("entities") or []
+        place = next((str(e.get("value")) for e in entities if e.get("entity") == "place" and e.get("value")), None)
+        if place is not None:
+            return place
+    return None
+
+
+PLACE_PRONOUN = re.compile(r"\b(over )?there\b|\bin (that|this) (country|city|place)\b", re.IGNORECASE)
+THERE_IS = re.compile(r"\b(is|are|was|were|be|been|any) there\b|\bthere (is|are|was|were|been)\b", re.IGNORECASE)
+PLACE_TURNS = 3
 
 
 def asks_missing_detail(tracker: Tracker) -> bool:
@@ -416,6 +447,8 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
     NLU's sure first card ("who founded it?" after the 25 years: the founder)."""
     if last.sums_up and (surely := sure_first_card(content, tracker, LEAVE_THREAD_SCORE)) is not None:
         return surely
+    if (of_kind := family_card_of_kind(content, tracker, last)) is not None:
+        return of_kind
     verdict = card_verdict(tracker)
     first = next(iter(ranked_cards(content, tracker)), None)
     own = set(content.topic_of(last).cards)
@@ -451,6 +484,18 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
         if score > best_score:
             best, best_score = card, score
     return best
+
+
+def family_card_of_kind(content: Facts, tracker: Tracker, last: Card) -> Card | None:
+    """For a follow-up asking why it mattered (facts.yml answer kind `significance`) that the last answer does not
+    say: the card of its topic, then of a related one, that does ("why was it such a big deal?" after the Gates
+    project: the first clear-cut, externally validated data that IJM's model works)."""
+    question = message_text(tracker).casefold()
+    asked = [has for _, asks, has in content.follow_up_kinds if asks.search(question)]
+    if not asked or any(has.search(last.answer.casefold()) for has in asked):
+        return None
+    cards = [content.cards[key] for key in content.family(last) if key != last.key]
+    return next((card for card in cards if any(has.search(card.answer.casefold()) for has in asked)), None)
 
 
 def sure_first_card(content: Facts, tracker: Tracker, min_score: float = 0.0) -> Card | None:
@@ -531,6 +576,8 @@ def fallback_follow_up(content: Facts, tracker: Tracker, pronouns: bool = False)
         return card_in_thread(content, tracker, last)
     if pronouns and is_short_question_in_thread(tracker, last):
         return card_in_thread(content, tracker, last)
+    if CONTINUES_THE_QUESTION.search(text) and not names_something(tracker, last):
+        return card_in_thread(content, tracker, last)  # "of adults or kids?" after the 73% drop in sex trafficking
     family = set(content.family(last))
     ranking = card_verdict(tracker).get("ranking") or []
     for entry in ranking:

@@ -66,6 +66,9 @@ class Facts:
     # the kind of answer a question asks for (a year, a count, an age) and what an answer of that kind contains: a
     # card whose answer has nothing of the kind does not answer it ("when did IJM start working in Kenya?")
     answer_kinds: tuple[tuple[str, re.Pattern, re.Pattern], ...] = ()
+    # kinds a follow-up finds among the cards of the last answer's topic, never said to be missing ("why was it such a
+    # big deal?")
+    follow_up_kinds: tuple[tuple[str, re.Pattern, re.Pattern], ...] = ()
     # the people the article names, and the topics about each (facts.yml `people`)
     people: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     # the article's dated events in order, as (year, card): "and the next year?", "what happened after that?"
@@ -278,12 +281,18 @@ def facts(directory: Path = CONTENT_DIR) -> Facts:
             people=people,
             timeline=timeline,
             said_as=said_as,
-            answer_kinds=tuple(
-                (str(name), re.compile(str(kind["question"])), re.compile(str(kind["answer"])))
-                for name, kind in ((data.get("details_not_given") or {}).get("answer_kinds") or {}).items()
-            ),
+            answer_kinds=_kinds((data.get("details_not_given") or {}).get("answer_kinds")),
+            follow_up_kinds=_kinds((data.get("details_not_given") or {}).get("follow_up_kinds")),
         )
     except (KeyError, TypeError, ValueError, re.error) as error:
         if isinstance(error, ContentError):
             raise
         raise ContentError(f"facts.yml is missing or has a malformed entry: {error}") from None
+
+
+def _kinds(entries: dict | None) -> tuple[tuple[str, re.Pattern, re.Pattern], ...]:
+    """Answer kinds as (name, what the question says, what an answer of that kind has)."""
+    return tuple(
+        (str(name), re.compile(str(kind["question"])), re.compile(str(kind["answer"])))
+        for name, kind in (entries or {}).items()
+    )
