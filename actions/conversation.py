@@ -24,6 +24,7 @@ from actions.knowledge import (
     is_short_question_in_thread,
     pronoun_follow_up,
 )
+from actions.safety import safety_thread_reply
 from actions.unknown import honest_reply
 from bot.content.assistant import assistant_content
 from bot.content.contacts import contacts
@@ -67,6 +68,9 @@ class ContextFirst(TopicMenuAction, ABC):
     routes_when_addressed = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if (in_safety_thread := safety_thread_reply(tracker)) is not None:
+            dispatcher.utter_message(text=in_safety_thread)  # "what's that number again" after the safety answer
+            return []
         if last_bot_action(tracker) == "action_safety_help":
             # "he's in the next room" right after the safety answer: the help again, never the topic menu
             dispatcher.utter_message(text=safety_content().answer.message)
@@ -137,6 +141,9 @@ class ActionNothingPending(Action):
         return "action_nothing_pending"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if (in_safety_thread := safety_thread_reply(tracker)) is not None:
+            dispatcher.utter_message(text=in_safety_thread)  # "i'm not sure tho, maybe i'm overreacting" after it
+            return []
         text = str(tracker.latest_message.get("text") or "")
         if looks_like_question(text) and (journey := continue_journey(tracker)) is not None:
             return journey

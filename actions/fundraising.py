@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import JourneyForm, form_values, reset
-from actions.journey_thread import last_bot_action
+from actions.journey_thread import last_bot_action, picks_a_fundraiser_kind
 from actions.records import submit_enquiry
 from bot.content.contacts import contacts
 from bot.content.supporters import Messages, enquiry_messages, fundraising_content
@@ -70,9 +70,10 @@ class ActionFundraisingIdeas(Action):
         if asks_for_the_teams_help(tracker):
             return [FollowupAction("fundraiser_form")]  # "can your team help us plan it?" takes the offer
         follow_up = (tracker.latest_message.get("intent") or {}).get("name") != "fundraise"
-        kind = None if follow_up else _kind_named(tracker)
+        # a follow-up that picks one of the ideas ("i like the birthday one") gets that kind's tips
+        kind = _kind_named(tracker) if not follow_up or picks_a_fundraiser_kind(tracker) else None
         public_url = Settings.from_env().public_url
-        for reply in fundraising_replies(kind, public_url, tracker.sender_id, ideas=not follow_up):
+        for reply in fundraising_replies(kind, public_url, tracker.sender_id, ideas=not follow_up or kind is not None):
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         # Remembered so that the lead form, if accepted, doesn't ask for the kind again.
         text = str(tracker.latest_message.get("text") or "")

@@ -129,6 +129,17 @@ def asks_for_reading_after_the_ideas(tracker: Tracker) -> bool:
     )
 
 
+def picks_a_fundraiser_kind(tracker: Tracker) -> bool:
+    """A short message right after the fundraiser ideas that names one of their kinds ("i like the birthday one",
+    which DIET reads as a question about the 25th anniversary): that kind's tips."""
+    text = tracker.latest_message.get("text") or ""
+    return (
+        last_bot_action(tracker) == FUNDRAISING
+        and len(text.split()) <= JOURNEY_WORDS
+        and next(tracker.get_latest_entity_values("fundraiser_kind"), None) is not None
+    )
+
+
 def continue_journey(tracker: Tracker) -> list[EventType] | None:
     """The events that hand the message to the journey's follow-up, or None when it is not one."""
     journey = journey_in_thread(tracker)

@@ -21,7 +21,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.journey_thread import continue_journey
+from actions.journey_thread import continue_journey, last_bot_action, picks_a_fundraiser_kind
+from actions.safety import safety_thread_reply
+from bot.content.contacts import contacts
 from bot.content.facts import Card, Facts, Topic, facts
 from bot.content.safety import safety_content
 
@@ -80,7 +82,7 @@ FUNCTION_WORDS = frozenset(
         this those these then with for from about into again its his her she him you your our are has have had any some
         can could would will tell more know ijm also been being get got just like one out over than too very yes not
         all but happen happened total overall altogether exactly roughly approximately actually really other others
-        else place places""",
+        else place places besides except apart aside""",
     )
 )
 # A fragment that goes on with the last question, opening with a preposition or "or" ("of adults or kids?", "in which
@@ -487,15 +489,54 @@ def card_in_thread(content: Facts, tracker: Tracker, last: Card) -> Card:
 
 
 def family_card_of_kind(content: Facts, tracker: Tracker, last: Card) -> Card | None:
-    """For a follow-up asking why it mattered (facts.yml answer kind `significance`) that the last answer does not
-    say: the card of its topic, then of a related one, that does ("why was it such a big deal?" after the Gates
-    project: the first clear-cut, externally validated data that IJM's model works)."""
+    """For a follow-up asking why it mattered or whether it worked (facts.yml `follow_up_kinds`) that the last answer
+    does not say: the card of its topic, then of a related one, that does ("why was it such a big deal?" after the
+    Gates project: the first clear-cut, externally validated data that IJM's model works). So for a year, a count or
+    an age (`answer_kinds`) asked of the last card's topic by name: its first card that has one."""
     question = message_text(tracker).casefold()
     asked = [has for _, asks, has in content.follow_up_kinds if asks.search(question)]
+    keys = content.family(last)
+    if not asked and names_the_topic_of(tracker, last):
+        # "what year did that project start?" after the 79% result: its topic's card with a year (the project's),
+        # not the founding year the NLU is sure of
+        asked = [has for _, asks, has in content.answer_kinds if asks.search(question)]
+        keys = list(content.topic_of(last).cards)
     if not asked or any(has.search(last.answer.casefold()) for has in asked):
         return None
-    cards = [content.cards[key] for key in content.family(last) if key != last.key]
+    cards = [content.cards[key] for key in keys if key != last.key]
     return next((card for card in cards if any(has.search(card.answer.casefold()) for has in asked)), None)
+
+
+def names_the_topic_of(tracker: Tracker, last: Card) -> bool:
+    """The message has a word that names the last card's topic (`topic_words` of the verdict: "project" for the
+    Philippines) and none that names another."""
+    named = card_verdict(tracker).get("topic_words")
+    return isinstance(named, dict) and bool(named) and set(named.values()) == {last.topic}
+
+
+def card_of_the_place_named(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
+    """When the message names a place the NLU's first card does not speak of, the next-ranked card that does, if the
+    NLU gives it nearly as much ("going back to the philippines one, who funded it": the Gates project, not the
+    founder, whom "funded" looks like "founded"); else None."""
+    places = [str(value) for value in tracker.get_latest_entity_values("place") if value]
+    if not places or not ranked:
+        return None
+    scores = {e.get("label"): float(e.get("score") or 0) for e in card_verdict(tracker).get("ranking") or []}
+
+    def speaks_of_all(card: Card) -> bool:
+        return all(speaks_of(card, content.topic_of(card), "place", place) for place in places)
+
+    if speaks_of_all(ranked[0]):
+        return None
+    least = PLACE_NAMED_SHARE * scores.get(content.label(ranked[0]), 0.0)
+    return next(
+        (c for c in ranked[1:ORDER_RANKS] if speaks_of_all(c) and scores.get(content.label(c), 0.0) >= least), None
+    )
+
+
+# ...a card that speaks of the place the question names is answered instead of the first when its score is at least
+# this share of the first's
+PLACE_NAMED_SHARE = 0.7
 
 
 def sure_first_card(content: Facts, tracker: Tracker, min_score: float = 0.0) -> Card | None:
@@ -756,6 +797,24 @@ def answer_milestones(dispatcher: CollectingDispatcher, tracker: Tracker, conten
     return []
 
 
+def route_followed_up(tracker: Tracker) -> str | None:
+    """A follow-up right after an answer that gave a contact route ("where do i look?" after "are you hiring?", which
+    got the careers page): that contact's line again, for the message it answered; else None."""
+    if last_bot_action(tracker) not in ROUTE_ANSWERS:
+        return None
+    messages = [e for e in tracker.events if e.get("event") == "user"][:-1]
+    earlier = str(messages[-1].get("text") or "") if messages else ""
+    people = contacts()
+    contact = people.routed(earlier)
+    return None if contact is None else people.line_for(contact)
+
+
+# The answers that may give a contact route (contacts.yml `routes`)
+ROUTE_ANSWERS = frozenset(
+    {"action_answer_unknown_fact", "action_answer_request", "action_fallback_topics", "action_out_of_scope_topics"}
+)
+
+
 def follow_up_card(content: Facts, tracker: Tracker) -> Card | None:
     """For "how old were they?": the card in the thread of the last one answered (see STAY_ON_LAST)."""
     last = content.card(tracker.get_slot(CARD_SLOT))
@@ -789,6 +848,9 @@ class ActionAnswerFact(Action):
         named = content.card(next(iter(tracker.get_latest_entity_values("card")), None))
         if named is not None:
             return answer_card(dispatcher, tracker, content, named)
+        if (in_safety_thread := safety_thread_reply(tracker)) is not None:
+            dispatcher.utter_message(text=in_safety_thread)  # "what's that number again" after the safety answer
+            return []
         if (in_time := answer_in_time(dispatcher, tracker, content)) is not None:
             return in_time
         if (in_order := answer_in_order(dispatcher, tracker, content)) is not None:
@@ -797,13 +859,18 @@ class ActionAnswerFact(Action):
             return milestones
         verdict = card_verdict(tracker)
         weak = bool(verdict.get("unsure", True)) or float(verdict.get("score") or 0) < WEAK_SCORE
-        if weak and (journey := continue_journey(tracker)) is not None:
-            return journey  # "never done one before, any help?" after the fundraiser ideas
+        # ...not a question naming a topic of its own ("Also where did Gary actually start IJM?" after the link)
+        weak = weak and not verdict.get("topic_words")
+        if (weak or picks_a_fundraiser_kind(tracker)) and (journey := continue_journey(tracker)) is not None:
+            return journey  # "never done one before, any help?", "i like the birthday one" after the fundraiser ideas
         if (sibling := sibling_in_thread(content, tracker)) is not None:
             also = compared_with(content, tracker, sibling)
             return answer_card(dispatcher, tracker, content, sibling, asked=True, second=also, in_thread=True)
         if intent == FOLLOW_UP_INTENT:
             card = follow_up_card(content, tracker)
+            if card is None and (route := route_followed_up(tracker)) is not None:
+                dispatcher.utter_message(text=route)  # "where do i look?" after "are you hiring?": the careers page
+                return []
             if card is None:
                 send_topic_menu(dispatcher, content, "follow_up_without_context", list(content.topics.values()))
                 return []
@@ -834,8 +901,10 @@ class ActionAnswerFact(Action):
             # too ("when did IJM do the project on kids sold for sex in the Philippines?": the 79% result, and the
             # project's card, which says 2010)
             second = second or card_with_the_kind_asked(content, message_text(tracker), ranked)
-            others = [c for c in others if c != second]
-            return answer_card(dispatcher, tracker, content, ranked[0], asked=True, also=others, second=second)
+            first = card_of_the_place_named(content, tracker, ranked) or ranked[0]
+            others = [c for c in others if c not in (second, first)]
+            second = None if second == first else second
+            return answer_card(dispatcher, tracker, content, first, asked=True, also=others, second=second)
         entities = {name: list(tracker.get_latest_entity_values(name)) for name in ("place", "year", "event")}
         by_entity = content.for_entities(entities["place"], entities["year"], entities["event"])
         if by_entity is not None:

@@ -7,12 +7,14 @@ phrase net or both: bot/nlu/safety_override.py) is kept in the `safety_tier` slo
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.journey_thread import last_bot_action
 from bot.content.safety import safety_content
 
 SAFETY_TIER_SLOT = "safety_tier"
@@ -23,6 +25,39 @@ FOLLOW_UP_INTENT = "safety_followup"
 FOLLOW_UP_OUT_OF_CONTEXT_MIN = 0.8
 
 
+# After the safety answer, whatever the NLU made of them: asking for the number again ("what's that number again",
+# read as a question about IJM's figures) gets the numbers; doubting oneself ("i'm not sure tho, maybe i'm
+# overreacting", read as a no) right after it gets the follow-up for someone unsure (safety.yml `unsure`).
+NUMBER_AGAIN = re.compile(
+    r"\b(numbers?|phone|hotline|line)\b[^.?!]{0,25}\b(again|once more|one more time)\b|"
+    r"\bwhat('?s|s| is| was) (that|the|their|this|your) (number|phone number|hotline( number)?|line)\b|"
+    r"\b(which|what) number (do|should|can|could) (i|we) (call|dial|use|try)\b|\b(who|what) (do|should) (i|we) call\b|"
+    r"^\W*((and|ok|okay|sorry|so)\W+)*(the )?(number|hotline|phone number)( again| pls| please)?\W*$",
+    re.IGNORECASE,
+)
+UNSURE = re.compile(
+    r"\b(not (really |totally |completely |100% |even )?(sure|certain)|overreact\w*|over-react\w*|"
+    r"might be (nothing|wrong)|maybe (it'?s|i'?m) (nothing|wrong|paranoid|imagining( things)?)|"
+    r"(don'?t|do not|dont) (really )?know (if|whether)|could be wrong|probably nothing|i might be wrong)\b",
+    re.IGNORECASE,
+)
+THREAD_WORDS = 16
+
+
+def safety_thread_reply(tracker: Tracker) -> str | None:
+    """What to say to a message in the thread of the safety answer that another intent took (see NUMBER_AGAIN), or
+    None: the numbers again any time after the safety answer; the follow-up for someone unsure right after it."""
+    text = str(tracker.latest_message.get("text") or "")
+    if tracker.get_slot(SAFETY_TIER_SLOT) is None or text.startswith("/") or len(text.split()) > THREAD_WORDS:
+        return None
+    content = safety_content()
+    if NUMBER_AGAIN.search(text):
+        return content.report_info
+    if UNSURE.search(text) and last_bot_action(tracker) == ActionSafetyHelp.NAME:
+        return content.follow_up("unsure")
+    return None
+
+
 def follow_up_key(tracker: Tracker) -> str | None:
     """The follow-up question's key (`safety_followup/<key>`), from the card matcher's ranking."""
     ranking = (tracker.latest_message.get("fact_card") or {}).get("ranking") or []
@@ -31,8 +66,10 @@ def follow_up_key(tracker: Tracker) -> str | None:
 
 
 class ActionSafetyHelp(Action):
+    NAME = "action_safety_help"
+
     def name(self) -> str:
-        return "action_safety_help"
+        return self.NAME
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         content = safety_content()

@@ -13,7 +13,8 @@ question itself is kept as `question_part` for the card matcher, which then read
 
 So is a question after a reaction or a story that DIET could not place (`preambles`: "oh cool my dad loves that
 show. what country was it about?", "makes sense, ty. what happened to trafficking of minors after?"): its last
-sentence, when that is a question about something, is the `question_part`; and so is the last sentence of a message
+sentence, when that is a question about something, is the `question_part` (so is the question before a courtesy that
+ends it: "…, if you don't mind me asking?"); and so is the last sentence of a message
 DIET read as a question about IJM, after a part that asks nothing (its intent is kept: the card matcher reads both the
 whole and the part).
 """
@@ -60,6 +61,13 @@ POLITE_OPENING = re.compile(
     r"i'?d (?:love|like) to know|(?:do|does) (?:you|anyone) know|(?:please )?tell me)\s+",
     re.IGNORECASE,
 )
+# "and what was his goal at the start, if you don't mind me asking?": a courtesy after the question, which DIET could
+# not place with it; the question before it is the question part
+POLITE_ENDING = re.compile(
+    r"[\s,.;:!-]+(if you (don'?t|do not) mind( me asking| my asking)?|if (that'?s|it'?s) (ok|okay|alright|all right)|"
+    r"if you (know|can|could)|by any chance|(please|pls|plz)|(thanks|thank you|thx|ty)( so much| in advance)?)\W*$",
+    re.IGNORECASE,
+)
 # A message DIET read as a question about IJM whose last sentence is a question after a reaction or a story: that
 # sentence is the question part, read in the thread of the conversation ("I work in program evaluation so I'm always
 # suspicious of self-reported numbers, who actually verified the result they're quoting?" after the Gates project).
@@ -95,6 +103,14 @@ def question_after_preamble(text: str) -> str | None:
         parts[-2:] = [f"{parts[-2]}, {parts[-1]}"]  # "..., what did it prove, if anything?"
     last = POLITE_OPENING.sub("", parts[-1].strip()) if len(parts) >= 2 else ""
     return last if last and asks_about_something(last) and not ABOUT_THE_ASKER.search(last) else None
+
+
+def question_before_polite_ending(text: str) -> str | None:
+    """The question before a courtesy that ends the message ("what was his goal at the start, if you don't mind me
+    asking?" → "what was his goal at the start"), when it is a question about something."""
+    ending = POLITE_ENDING.search(text.strip())
+    question = text.strip()[: ending.start()].strip() if ending else ""
+    return question if question and asks_about_something(question + "?") else None
 
 
 def question_at_the_end(intent: str | None, text: str) -> str | None:
@@ -140,7 +156,9 @@ class QuestionNotCommand(GraphComponent):
             return text if is_question_about_something(text) else None
         if intent in self.courtesies:
             return question_after_courtesy(text)
-        return question_after_preamble(text) if intent in self.preambles else None
+        if intent not in self.preambles:
+            return None
+        return question_after_preamble(text) or question_before_polite_ending(text)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -10,9 +10,11 @@ Two tiers decide, and the message records which fired (`safety` in the parse dat
   - A disclosure classifier of its own, trained here with the model (`SafetyClassifier`: disclosures against every
     other training example, the small class weighed as much as the large one), fires at `classifier_threshold`.
     Under `classifier_agree_min` it overrules DIET's disclosure: when the classifier is all but sure, the two
-    must agree (DIET's misfires were history questions). A plea-like reading (DIET's disclosure only second)
-    counts only with the classifier at its threshold: retrained, DIET once read "My news feed says human
-    trafficking spikes at big sporting events, is that real?" as not understood with a disclosure at 0.38.
+    must agree (DIET's misfires were history questions); and with DIET silent (`diet_silent_below`), the classifier
+    alone counts only from `classifier_alone_min` (its misfires were short supporter requests: "leave a msg").
+    A plea-like reading (DIET's disclosure only second) counts only with the classifier at its threshold:
+    retrained, DIET once read "My news feed says human trafficking spikes at big sporting events, is that real?" as
+    not understood with a disclosure at 0.38.
     A general question (a question with no person in it) needs DIET as sure as one about IJM: another training
     read "Why do people get trafficked?" as a disclosure at 0.46.
     DIET shares its capacity with some thirty intents and every fact card's questions; more card examples once
@@ -116,6 +118,12 @@ class SafetyOverride(GraphComponent):
             # DIET's disclosure counts only when the classifier gives it at least this much (the lowest it gave a
             # disclosure of the tuning safety corpus that only a model caught was 0.41)
             "classifier_agree_min": 0.2,
+            # ...and the classifier's counts alone, with DIET giving a disclosure less than `diet_silent_below`, only
+            # from `classifier_alone_min` ("leave a msg" at 0.60 and "hmm stop, i need to ask my boss first" at 0.53,
+            # DIET at 0.02 and 0; no disclosure of the tuning safety corpus is caught by the classifier with DIET
+            # that silent)
+            "diet_silent_below": 0.05,
+            "classifier_alone_min": 0.7,
         }
 
     @classmethod
@@ -155,6 +163,8 @@ class SafetyOverride(GraphComponent):
         self.classifier_c = float(config["classifier_c"])
         self.classifier_threshold = float(config["classifier_threshold"])
         self.classifier_agree_min = float(config["classifier_agree_min"])
+        self.diet_silent_below = float(config["diet_silent_below"])
+        self.classifier_alone_min = float(config["classifier_alone_min"])
         self.intent = config["intent"]
         self.patterns = [re.compile(p, re.IGNORECASE) for p in config["patterns"]]
         self.person = re.compile(config["person"], re.IGNORECASE)
@@ -207,6 +217,8 @@ class SafetyOverride(GraphComponent):
             plea = False  # DIET's second guess is weak evidence: with a classifier, that classifier must agree
         # The same caution for the classifier: a general question about trafficking is not about the asker.
         classified = probability >= self.classifier_threshold and not general
+        if classified and confidence < self.diet_silent_below and probability < self.classifier_alone_min:
+            classified = False  # the classifier alone, DIET silent: two opinions must agree here too
         diet = top == self.intent or plea
         if diet and general and confidence < self.topic_question_min_confidence:
             diet = False  # a general question ("why do people get trafficked?") needs DIET to be sure, as one about IJM

@@ -25,11 +25,12 @@ LEAVING_WORDS = re.compile(
     r"that'?s all|that is all|i'?m done|have a (good|nice|great))\b",
     re.IGNORECASE,
 )
-# "you can text me at 604-555-0182" where an e-mail address was asked is the visitor's own detail, not a request.
+# "you can text me at 604-555-0182" (or "wei.seventh hotmail.com", a domain without its "@") where an e-mail address was
+# asked is the visitor's own detail, not a request.
 OWN_DETAILS = re.compile(
     r"\d{3}\D{0,2}\d{3}\D?\d{4}|\bmy (e-?mail|address|number|phone|cell)\b|"
     r"\b(at|@)\s*(gmail|hotmail|outlook|yahoo|icloud|live|msn|aol|proton\w*|shaw|telus|videotron|sympatico|rogers|"
-    r"bell|cogeco|eastlink)\b|\bdot\s+(com|ca|org|net)\b",
+    r"bell|cogeco|eastlink)\b|\bdot\s+(com|ca|org|net)\b|\b[\w-]+\s?\.\s?(com|ca|org|net|me|io|edu)\b",
     re.IGNORECASE,
 )
 # "thanks" or "hello" mid-form is answered, not taken for a name, though it is no question. Only when the

@@ -135,6 +135,12 @@ def test_a_question_asking_for_a_kind_of_answer_the_card_does_not_have_is_said_t
     assert content.missing_detail("when did IJM begin?", content.card("founding_year")) is None
     assert content.missing_detail("how old were the girls?", content.card("cambodia_37_girls")) is None
     assert content.missing_detail("how many girls were rescued?", content.card("cambodia_37_girls")) is None
+    # the bill's name and how many a study surveyed, which the article never gives
+    assert content.missing_detail("whats the bill called", content.card("child_marriage_bill")) == "name_of"
+    assert content.missing_detail("how many people did they survey", content.card("cambodia_73_percent")) == "arrests"
+    # why it mattered or whether it worked is looked for in the thread's topic, never said to be missing
+    assert content.missing_detail("why was it such a big deal", content.card("gates_project")) is None
+    assert content.missing_detail("did it make any difference?", content.card("cambodia_office")) is None
 
 
 def test_people_name_known_topics_and_an_unknown_one_is_refused(tmp_path):

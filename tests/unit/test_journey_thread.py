@@ -270,3 +270,30 @@ def test_asking_how_to_help_gets_the_gift_first_then_the_other_ways_and_the_link
     assert "amount=50" in replies[-1]["text"]
     again = after("action_donate", "ask_followup", "send me that link again")
     assert journey_in_thread(again) == "action_donate"
+
+
+def test_a_kind_picked_right_after_the_ideas_gets_its_tips_whatever_diet_read():
+    """ "i like the birthday one" right after the fundraiser ideas (read as the 25th anniversary, surely): the
+    birthday fundraiser's tips; "Also where did Gary actually start IJM?" right after the link names a topic of its
+    own: its card, not the link again."""
+    from actions.fundraising import ActionFundraisingIdeas
+    from actions.journey_thread import picks_a_fundraiser_kind
+    from bot.content.supporters import fundraising_content
+
+    kind = [{"entity": "fundraiser_kind", "value": "birthday"}]
+    state = after("action_fundraising_ideas", "ask_anniversary", "i like the birthday one", card_score=0.65,
+                  entities=kind)  # fmt: skip
+    assert picks_a_fundraiser_kind(state)
+    _, events = run(ActionAnswerFact(), state)
+    assert followed_by(events) == "action_fundraising_ideas"
+    messages, _ = run(ActionFundraisingIdeas(), state)
+    birthday = fundraising_content().kinds["birthday"]
+    assert any(birthday.title in m["text"] for m in messages)
+    assert not any(fundraising_content().kinds["online"].title in m["text"] for m in messages)  # that kind only
+    # ...not after another answer
+    assert not picks_a_fundraiser_kind(after("action_donate", "ask_anniversary", "i like the birthday one",
+                                             entities=kind))  # fmt: skip
+    gary = after("action_donate", "ask_founder", "Also where did Gary actually start IJM?", card_score=0.58)
+    gary.latest_message["fact_card"]["topic_words"] = {"gary": "founder"}
+    _, events = run(ActionAnswerFact(), gary)
+    assert followed_by(events) is None

@@ -1077,3 +1077,89 @@ def test_a_fragment_going_on_with_the_last_question_is_asked_of_the_last_card():
     state = tracker("nlu_fallback", "of adults or kids", parse=parse, **{CARD_SLOT: "cambodia_73_percent"})
     messages, _ = run(ActionFallbackTopics(), state)
     assert answered(messages, "cambodia_73_percent")
+
+
+def test_besides_is_no_card_word_in_a_follow_up():
+    # "any other african country besides that one?" after Chennai and Kenya, whose answer names Uganda too: not the
+    # card that says "besides the overhaul" and "other countries"
+    parse = with_topic_words(scored(("other_countries", 0.53), ("chennai_kenya", 0.45)))
+    messages = answer_after("chennai_kenya", "ask_field_offices", "any other african country besides that one?", parse)
+    assert answered(messages, "chennai_kenya")
+
+
+def test_a_card_of_the_place_the_question_names_comes_before_a_first_card_that_speaks_of_none():
+    # "going back to the philippines one, who funded it" ("funded" looks like "founded") after India's card
+    parse = with_topic_words(scored(("gary_haugen", 0.67), ("gates_project", 0.59), ("gates_result_79", 0.41)))
+    messages = answer_after("india_2020", "ask_event", "going back to the philippines one, who funded it", parse,
+                            [entity("place", "Philippines")])  # fmt: skip
+    assert answered(messages, "gates_project")
+    # ...not when it scores far less than the first
+    parse = with_topic_words(scored(("gary_haugen", 0.9), ("gates_project", 0.3)))
+    messages = answer_after("india_2020", "ask_event", "going back to the philippines one, who funded it", parse,
+                            [entity("place", "Philippines")])  # fmt: skip
+    assert answered(messages, "gary_haugen")
+
+
+def test_whether_it_worked_is_found_among_the_cards_of_the_last_answers_topic():
+    # "and did it make any difference in the end?" after the Cambodia office: the training and the 73% it led to
+    parse = with_topic_words(scored(("told_never_change", 0.3), ("people_rescued", 0.2)))
+    messages = answer_after("cambodia_office", "ask_followup", "and did it make any difference in the end?", parse)
+    assert "73%" in messages[0]["text"] and not messages[0]["text"].startswith(facts().detail_message)
+
+
+def test_a_year_asked_of_the_last_answers_topic_by_name_is_its_card_with_a_year():
+    # "what year did that project start" after the 79% result: the project's 2010, not the founding year
+    parse = with_topic_words(scored(("founding_year", 0.84), ("guest_bedroom", 0.27)), project="philippines")
+    messages = answer_after("gates_result_79", "ask_founding", "what year did that project start", parse)
+    assert answered(messages, "gates_project")
+    # ...while naming another topic leaves the thread for it
+    parse = with_topic_words(scored(("founding_year", 0.84), ("guest_bedroom", 0.27)), ijm="founding")
+    messages = answer_after("gates_result_79", "ask_founding", "what year did ijm start", parse)
+    assert answered(messages, "founding_year")
+
+
+def test_a_follow_up_after_a_contact_route_gets_that_contact_again():
+    """ "are you hiring?" → the careers page; "where do i look" → the careers page again, not the topic menu."""
+    parse = with_topic_words(scored(("offices_2000", 0.24), ("guest_bedroom", 0.19)))
+    parse["fact_card"]["unsure"] = True
+    events = [
+        {"event": "user", "text": "are you hiring"},
+        {"event": "action", "name": "action_answer_unknown_fact"},
+        {"event": "bot", "text": "I'm sorry, I don't have that information. IJM's careers page can help"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "where do i look"},
+    ]
+    message = {"text": "where do i look", "intent": {"name": "ask_followup", "confidence": 0.56}, "entities": [],
+               **parse}  # fmt: skip
+    messages, _ = run(ActionAnswerFact(), Tracker("unit", {}, message, events, False, None, {}, "action_listen"))
+    careers = contacts().get("careers")
+    assert messages[0]["text"] == contacts().line_for(careers) and careers.url in messages[0]["text"]
+    # right after a fact card instead, the same words with no card to follow get the menu
+    events[1] = {"event": "action", "name": "action_answer_fact"}
+    messages, _ = run(ActionAnswerFact(), Tracker("unit", {}, message, events, False, None, {}, "action_listen"))
+    assert messages[0]["text"] == facts().message("follow_up_without_context")
+
+
+def test_after_the_safety_answer_the_number_again_and_a_doubt_get_the_help_whatever_the_nlu_read():
+    """ "i think my neighbour is being trafficked" → the safety answer; "i'm not sure tho, maybe i'm overreacting" (read
+    as a no) → the follow-up for someone unsure; "what's that number again" (read as IJM's figures) → the numbers."""
+    safety = safety_content()
+    events = [
+        {"event": "user", "text": "i think my neighbour is being trafficked"},
+        {"event": "action", "name": "action_safety_help"},
+        {"event": "bot", "text": safety.answer.message},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "i'm not sure tho, maybe i'm overreacting"},
+    ]
+    doubt = {"text": events[-1]["text"], "intent": {"name": "deny", "confidence": 0.88}, "entities": []}
+    slots = {SAFETY_TIER_SLOT: "model"}
+    messages, _ = run(ActionNothingPending(), Tracker("unit", slots, doubt, events, False, None, {}, "action_listen"))
+    assert messages[0]["text"] == safety.follow_up("unsure") and "1-833-900-1010" in messages[0]["text"]
+    again = {"text": "what's that number again", "intent": {"name": "ask_impact", "confidence": 0.7}, "entities": [],
+             **scored(("people_rescued", 0.46), ("people_protected", 0.31))}  # fmt: skip
+    later = [*events, {"event": "action", "name": "action_nothing_pending"}, {"event": "user", "text": again["text"]}]
+    messages, _ = run(ActionAnswerFact(), Tracker("unit", slots, again, later, False, None, {}, "action_listen"))
+    assert messages[0]["text"] == safety.report_info
+    # with no safety answer in the conversation, the number asked for is IJM's figure
+    messages, _ = run(ActionAnswerFact(), Tracker("unit", {}, again, later, False, None, {}, "action_listen"))
+    assert answered(messages, "people_rescued")

@@ -158,3 +158,24 @@ def test_a_question_after_no_thanks_is_answered_with_the_configured_courtesies()
     message = parsed("no thanks, what else can you do?", [("deny", 0.8), ("ask_capabilities", 0.1)])
     QuestionNotCommand(config).process([message])
     assert message.get("intent")["name"] == "deny"
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("and what was his goal at the start, if you don't mind me asking?", "and what was his goal at the start"),
+        ("how old were the girls by any chance?", "how old were the girls"),
+        ("who funded it, thanks", "who funded it"),
+    ],
+)
+def test_the_question_before_a_courtesy_that_ends_the_message_is_its_question_part(text, question):
+    message = parsed(text, [("nlu_fallback", 0.45), ("ask_founder", 0.3)])
+    QuestionNotCommand({"preambles": ["nlu_fallback", "out_of_scope"]}).process([message])
+    assert message.get("question_part") == question
+
+
+@pytest.mark.parametrize("text", ["thanks", "what can you do, please", "ok, if that's ok"])
+def test_a_courtesy_at_the_end_of_no_question_about_something_leaves_no_question_part(text):
+    message = parsed(text, [("nlu_fallback", 0.45), ("ask_founder", 0.3)])
+    QuestionNotCommand({"preambles": ["nlu_fallback", "out_of_scope"]}).process([message])
+    assert message.get("question_part") is None

@@ -43,6 +43,13 @@ def read(text: str, intent: str, confidence: float = 0.45) -> dict:
         ("hi, i'm a reporter working on a piece about the 25th anniversary, who do i talk to", "ask_anniversary",
          "media_enquiry"),
         ("and if I have a question who do I write to", "safety_followup", "talk_to_person"),
+        ("who do i tell once i've set it up", "donate", "talk_to_person"),  # after the fundraiser ideas
+        ("ok what email then", "nlu_fallback", "talk_to_person"),
+        ("what email do I use for questions about events?", "nlu_fallback", "talk_to_person"),
+        ("and if i just want to help out with an event?", "nlu_fallback", "ask_volunteer"),
+        ("whats the polar dip thing", "nlu_fallback", "fundraise"),
+        ("no live chat? i just need someone to get back to me about a cheque i mailed", "nlu_fallback",
+         "talk_to_person"),
     ],
 )  # fmt: skip
 def test_a_request_is_recognised_by_its_cue(text, intent, expected):
@@ -70,6 +77,9 @@ def test_a_request_is_recognised_by_its_cue(text, intent, expected):
         ("how much money goes to ijm programs", "nlu_fallback"),
         ("please cancel this month's gift", "talk_to_person"),  # "cancel this" only at the end stops a form
         ("what about 2003?", "ask_followup"),  # a year, not an amount
+        ("who do i tell if i want to give $50 in her name", "donate"),  # a gift, with whom to tell
+        ("what email did you send me", "subscribe_newsletter"),  # a reading the address cue does not replace
+        ("did the polar dip raise a lot", "ask_impact"),  # a fundraiser's word in a question DIET placed
     ],
 )  # fmt: skip
 def test_what_the_cues_leave_alone(text, intent):

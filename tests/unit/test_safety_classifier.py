@@ -155,3 +155,17 @@ def test_an_email_address_is_read_as_nothing():
     assert address.get("intent")["name"] == "nlu_fallback" and address.get("safety") is None
     assert diet_said_so.get("intent")["name"] == "nlu_fallback" and diet_said_so.get("safety")["overruled"]
     assert with_words.get("intent")["name"] == "disclose_danger"
+
+
+@pytest.mark.parametrize(
+    ("probability", "diet", "disclosure"),
+    [(0.6, 0.0, False), (0.75, 0.0, True), (0.6, 0.1, True)],
+)
+def test_the_classifier_alone_with_diet_silent_needs_to_be_surer(probability, diet, disclosure):
+    """ "leave a msg" (0.60) and "hmm stop, i need to ask my boss first" (0.53) were disclosures to the classifier
+    alone, DIET giving them 0.02 and 0: with DIET that silent the classifier counts only from `classifier_alone_min`."""
+    gate = SafetyOverride(pipeline_entry(), classifier=DoubtingClassifier(probability))  # type: ignore[arg-type]
+    ranking = [("talk_to_person", 0.8), ("stop", 0.1)] + ([("disclose_danger", diet)] if diet else [])
+    message = parsed("leave a msg", ranking)
+    gate.process([message])
+    assert (message.get("intent")["name"] == "disclose_danger") is disclosure

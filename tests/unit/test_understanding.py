@@ -75,6 +75,8 @@ def test_a_sure_request_without_an_address_interrupts_an_email_question():
     assert is_interruption(asked, ANSWERABLE_MID_FORM, expects_address=True)  # a question, though it says "my email"
     in_words = msg("marcus.bell at gmail dot", "out_of_scope", 0.99)
     assert not is_interruption(in_words, ANSWERABLE_MID_FORM, expects_address=True)
+    no_at = msg("wei.seventh hotmail.com", "talk_to_person", 0.81)  # the "@" left out: a (wrong) answer all the same
+    assert not is_interruption(no_at, ANSWERABLE_MID_FORM, expects_address=True)
 
 
 @pytest.mark.parametrize(
