@@ -23,6 +23,7 @@ from actions.knowledge import (
     fallback_follow_up,
     is_short_question_in_thread,
     pronoun_follow_up,
+    route_followed_up,
 )
 from actions.safety import safety_thread_reply
 from actions.unknown import honest_reply
@@ -77,6 +78,9 @@ class ContextFirst(TopicMenuAction, ABC):
             return []
         if (journey := continue_journey(tracker)) is not None:
             return journey
+        if (route := route_followed_up(tracker)) is not None:
+            dispatcher.utter_message(text=route)  # "link?" after "jobs at ijm canada?": the careers page again
+            return []
         content = facts()
         if (in_time := answer_in_time(dispatcher, tracker, content)) is not None:
             return in_time

@@ -105,10 +105,13 @@ def journey_in_thread(tracker: Tracker) -> str | None:
     # asking where to write is one whole request, however long ("and if I have other questions, where do I write?")
     if journey in GIVING and len(text.split()) <= LINK_AGAIN_WORDS and ASKS_FOR_A_CONTACT.search(text):
         return "action_offer_contacts"
+    # asking for something to read is one request too ("Lovely, thank you. What was the title of that free guide you
+    # mentioned?": its question part)
+    question = str(tracker.latest_message.get("question_part") or text)
+    if journey == FUNDRAISING and len(question.split()) <= LINK_AGAIN_WORDS and ASKS_FOR_READING.search(question):
+        return FUNDRAISING
     if len(text.split()) > JOURNEY_WORDS:
         return None
-    if journey == FUNDRAISING and ASKS_FOR_READING.search(text):
-        return FUNDRAISING
     return JOURNEYS.get(journey)
 
 

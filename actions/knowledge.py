@@ -224,6 +224,10 @@ def answer_card(
     missing = (
         content.missing_detail(question, card) and (second is None or content.missing_detail(question, second))
     ) or (not in_thread and asks_missing_detail(tracker))
+    # "and ijm canada specifically, when did that start?": the question part is "when did that start?", the country
+    # the article says nothing of is before it
+    whole = str(tracker.latest_message.get("text") or "")
+    missing = missing or (whole != question and content.missing_detail(whole, card) == OTHER_COUNTRY)
     if (asked and missing) or untold:
         text = f"{content.detail_message} {text}"
     elif lead:
@@ -261,6 +265,8 @@ def last_place_named(tracker: Tracker) -> str | None:
 PLACE_PRONOUN = re.compile(r"\b(over )?there\b|\bin (that|this) (country|city|place)\b", re.IGNORECASE)
 THERE_IS = re.compile(r"\b(is|are|was|were|be|been|any) there\b|\bthere (is|are|was|were|been)\b", re.IGNORECASE)
 PLACE_TURNS = 3
+# The detail of facts.yml `details_not_given` for a country the article says nothing of
+OTHER_COUNTRY = "other_country"
 
 
 def asks_missing_detail(tracker: Tracker) -> bool:
@@ -517,14 +523,22 @@ def names_the_topic_of(tracker: Tracker, last: Card) -> bool:
 def card_of_the_place_named(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
     """When the message names a place the NLU's first card does not speak of, the next-ranked card that does, if the
     NLU gives it nearly as much ("going back to the philippines one, who funded it": the Gates project, not the
-    founder, whom "funded" looks like "founded"); else None."""
+    founder, whom "funded" looks like "founded"); naming no place, so for the one topic its words name (`topic_words`);
+    else None."""
     places = [str(value) for value in tracker.get_latest_entity_values("place") if value]
-    if not places or not ranked:
+    named = card_verdict(tracker).get("topic_words")
+    topics = set(named.values()) if isinstance(named, dict) else set()
+    if not (places or len(topics) == 1) or not ranked:
         return None
     scores = {e.get("label"): float(e.get("score") or 0) for e in card_verdict(tracker).get("ranking") or []}
 
     def speaks_of_all(card: Card) -> bool:
+        if not places:  # "what's ijm's big goal for the future?": "future" names the impact (half a billion)
+            return card.topic in topics
         return all(speaks_of(card, content.topic_of(card), "place", place) for place in places)
+
+    if not places and any(ranked[0].topic in (topic, *content.topic(topic).related) for topic in topics):
+        return None  # "what year did gary haugen start ijm": the founder's words, the founding's year (related)
 
     if speaks_of_all(ranked[0]):
         return None
@@ -800,7 +814,7 @@ def answer_milestones(dispatcher: CollectingDispatcher, tracker: Tracker, conten
 def route_followed_up(tracker: Tracker) -> str | None:
     """A follow-up right after an answer that gave a contact route ("where do i look?" after "are you hiring?", which
     got the careers page): that contact's line again, for the message it answered; else None."""
-    if last_bot_action(tracker) not in ROUTE_ANSWERS:
+    if last_bot_action(tracker) not in ROUTE_ANSWERS or len(message_text(tracker).split()) > ROUTE_FOLLOW_UP_WORDS:
         return None
     messages = [e for e in tracker.events if e.get("event") == "user"][:-1]
     earlier = str(messages[-1].get("text") or "") if messages else ""
@@ -809,6 +823,7 @@ def route_followed_up(tracker: Tracker) -> str | None:
     return None if contact is None else people.line_for(contact)
 
 
+ROUTE_FOLLOW_UP_WORDS = 6
 # The answers that may give a contact route (contacts.yml `routes`)
 ROUTE_ANSWERS = frozenset(
     {"action_answer_unknown_fact", "action_answer_request", "action_fallback_topics", "action_out_of_scope_topics"}

@@ -50,6 +50,10 @@ MIN_WORDS = 3
 # The first sentence break: what follows it is the rest of the message ("thanks! who led it?" → "who led it?").
 WH_WORD = re.compile(r"(?:(?:and|so|but|ok|okay)\s+)?(who|whom|whose|what|when|where|why|which|how)\b")
 TO_THE_ASSISTANT = re.compile(r"\b(you|your|u|ur)\b", re.IGNORECASE)
+# ...but "what was the title of that free guide you mentioned?" asks about the guide
+WHAT_YOU_SAID = re.compile(
+    r"\b(you|u) (just |had |have )?(mentioned|said|sent|gave|listed|talked about|wrote|linked|shared)\b", re.IGNORECASE
+)
 # "I want to help. where do I start?" asks about the visitor's own doing, not about IJM
 ABOUT_THE_ASKER = re.compile(r"\b(i|i'm|im|me|my|we|our|us)\b", re.IGNORECASE)
 SENTENCE_BREAK = re.compile(r"[.!,;:]+\s*|\s+-+\s+")
@@ -90,7 +94,7 @@ def question_after_courtesy(text: str) -> str | None:
 def asks_about_something(part: str) -> bool:
     """A part of a message that is a question about something, not one addressed to the assistant, opening with a
     question word or ending with a question mark ("have a good one" opens like "have they…?" but is a goodbye)."""
-    if not is_question_about_something(part) or TO_THE_ASSISTANT.search(part):
+    if not is_question_about_something(part) or TO_THE_ASSISTANT.search(WHAT_YOU_SAID.sub(" ", part)):
         return False
     return bool(WH_WORD.match(part.casefold())) or part.rstrip().endswith("?")
 
@@ -155,7 +159,8 @@ class QuestionNotCommand(GraphComponent):
         if intent in self.commands:
             return text if is_question_about_something(text) else None
         if intent in self.courtesies:
-            return question_after_courtesy(text)
+            # "Lovely, thank you. What was the title of that free guide you mentioned?": the last sentence
+            return question_after_courtesy(text) or question_after_preamble(text)
         if intent not in self.preambles:
             return None
         return question_after_preamble(text) or question_before_polite_ending(text)

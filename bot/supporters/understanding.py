@@ -44,12 +44,13 @@ NO_ADDRESS_CONFIDENCE = 0.8
 # question that the model surely reads as a request it can answer is that request.
 NAME_WORDS = 6
 
-# "and how do I contact IJM?", "ok so who do I write to": a question after a word that only joins it on.
+# "and how do I contact IJM?", "ok so who do I write to": a question after a word that only joins it on; "and if its
+# about an event instead" asks too.
 QUESTION_START = re.compile(
     r"^(?:(?:and|but|so|also|ok|okay|oh|then|um|hmm|wait|actually|sorry|btw|by the way|hold on|hang on|quick question|"
     r"one (?:more )?question)\b[\s,.!:-]*)*"
     r"(what|what's|whats|who|who's|whom|whose|when|where|where's|why|how|how's|which|can|could|would|will|"
-    r"should|do|does|did|is|are|was|were|has|have|tell me|i want to know|i'd like to know|explain|show me)\b",
+    r"should|do|does|did|is|are|was|were|has|have|tell me|i want to know|i'd like to know|explain|show me|if)\b",
     re.IGNORECASE,
 )
 # "oh first - where else did IJM open offices?", "before that, when did IJM begin?": a question put before the answer,

@@ -105,7 +105,8 @@ def test_no_question_the_writer_found_unanswered_is_a_cards_training_question():
     examples = load_data(str(ROOT / "data" / "nlu")).intent_examples
     cards = {m.get("text").casefold().strip() for m in examples if m.get("intent_response_key")}
     written = sorted_questions(*configured_paths(AnswerabilityClassifier.get_default_config()))
-    assert len(written["unanswerable"]) >= 500 and len(written["answerable"]) >= 250
+    # (a few less than written: the questions held-out writers wrote word for word are taken out by script)
+    assert len(written["unanswerable"]) >= 500 and len(written["answerable"]) >= 240
     assert not {q.casefold().strip() for q in written["unanswerable"]} & cards
 
 

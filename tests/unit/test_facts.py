@@ -138,6 +138,8 @@ def test_a_question_asking_for_a_kind_of_answer_the_card_does_not_have_is_said_t
     # the bill's name and how many a study surveyed, which the article never gives
     assert content.missing_detail("whats the bill called", content.card("child_marriage_bill")) == "name_of"
     assert content.missing_detail("how many people did they survey", content.card("cambodia_73_percent")) == "arrests"
+    convicted = "were the brothel owners convicted?"
+    assert content.missing_detail(convicted, content.card("cambodia_first_rescue")) == "arrests"
     # why it mattered or whether it worked is looked for in the thread's topic, never said to be missing
     assert content.missing_detail("why was it such a big deal", content.card("gates_project")) is None
     assert content.missing_detail("did it make any difference?", content.card("cambodia_office")) is None

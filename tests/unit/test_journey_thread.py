@@ -297,3 +297,18 @@ def test_a_kind_picked_right_after_the_ideas_gets_its_tips_whatever_diet_read():
     gary.latest_message["fact_card"]["topic_words"] = {"gary": "founder"}
     _, events = run(ActionAnswerFact(), gary)
     assert followed_by(events) is None
+
+
+def test_asking_for_the_guide_in_a_longer_message_after_the_ideas_gets_the_guide():
+    """ "Lovely, thank you. What was the title of that free guide you mentioned?" (its question part, after the
+    question guard) right after the fundraiser ideas: the guide, not "You're welcome"."""
+    from actions.journey_thread import journey_in_thread
+
+    question = "What was the title of that free guide you mentioned?"
+    text = f"Lovely, thank you so much for all of that, it really helps. {question}"
+    state = after("action_fundraising_ideas", "nlu_fallback", text)
+    state.latest_message["question_part"] = question
+    assert journey_in_thread(state) == "action_fundraising_ideas"
+    # ...but a long message about something else is a question of its own
+    other = after("action_fundraising_ideas", "nlu_fallback", "Lovely, thank you. Where did Gary Haugen work before?")
+    assert journey_in_thread(other) is None

@@ -1163,3 +1163,43 @@ def test_after_the_safety_answer_the_number_again_and_a_doubt_get_the_help_whate
     # with no safety answer in the conversation, the number asked for is IJM's figure
     messages, _ = run(ActionAnswerFact(), Tracker("unit", {}, again, later, False, None, {}, "action_listen"))
     assert answered(messages, "people_rescued")
+
+
+def test_a_topic_the_question_names_picks_its_card_unless_the_first_card_is_of_a_related_topic():
+    # "what's ijm's big goal for the future": "future" names the impact, whose half a billion is second
+    parse = with_topic_words(scored(("mission_statement", 0.66), ("half_a_billion", 0.58)), future="impact")
+    messages, _ = run(ActionAnswerFact(), tracker("ask_mission", "what's ijm's big goal for the future", parse=parse))
+    assert "half a billion" in messages[0]["text"]
+    # "also what year did gary haugen start ijm": the founder's words, but the founding (a related topic) answers
+    parse = with_topic_words(scored(("founding_year", 0.64), ("disturbing_pattern", 0.52)), gary="founder",
+                             haugen="founder")  # fmt: skip
+    messages, _ = run(ActionAnswerFact(), tracker("ask_founder", "also what year did gary haugen start ijm",
+                                                  parse=parse))  # fmt: skip
+    assert answered(messages, "founding_year")
+
+
+def test_a_country_named_before_the_question_part_still_gets_the_honest_line():
+    # "and ijm canada specifically, when did that start?": the question part is "when did that start?"
+    parse = with_topic_words(scored(("founding_year", 1.03), ("guest_bedroom", 0.36)))
+    parse["question_part"] = "when did that start?"
+    text = "and ijm canada specifically, when did that start?"
+    messages = answer_after("founding_year", "ask_founding", text, parse)
+    assert messages[0]["text"].startswith(facts().detail_message)
+    parse.pop("question_part")
+    messages = answer_after("founding_year", "ask_founding", "and when did that start?", parse)
+    assert not messages[0]["text"].startswith(facts().detail_message)
+
+
+def test_a_short_message_not_understood_after_a_contact_route_gets_that_contact_again():
+    # "jobs at ijm canada?" → the careers page; "link?" (not understood) → the careers page again
+    events = [
+        {"event": "user", "text": "jobs at ijm canada?"},
+        {"event": "action", "name": "action_answer_unknown_fact"},
+        {"event": "bot", "text": "IJM's careers page can help"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "link?"},
+    ]
+    message = {"text": "link?", "intent": {"name": "nlu_fallback", "confidence": 0.45}, "entities": [],
+               **verdict(label("ijm_story"), unsure=True, lexical=0.1)}  # fmt: skip
+    messages, _ = run(ActionFallbackTopics(), Tracker("unit", {}, message, events, False, None, {}, "action_listen"))
+    assert contacts().get("careers").url in messages[0]["text"]

@@ -179,3 +179,17 @@ def test_a_courtesy_at_the_end_of_no_question_about_something_leaves_no_question
     message = parsed(text, [("nlu_fallback", 0.45), ("ask_founder", 0.3)])
     QuestionNotCommand({"preambles": ["nlu_fallback", "out_of_scope"]}).process([message])
     assert message.get("question_part") is None
+
+
+def test_a_question_in_a_later_sentence_after_a_courtesy_is_answered():
+    """ "Lovely, thank you. What was the title of that free guide you mentioned?": the question is the last sentence,
+    and "you mentioned" does not make it a question to the assistant; "thanks, what can you do?" stays a courtesy."""
+    text = "Lovely, thank you. What was the title of that free guide you mentioned?"
+    message = parsed(text, [("thank", 0.77), ("ask_founder", 0.1)])
+    guard = QuestionNotCommand({"courtesies": ["thank"]})
+    guard.process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("question_part") == "What was the title of that free guide you mentioned?"
+    courtesy = parsed("thanks, what can you do?", [("thank", 0.9), ("ask_capabilities", 0.1)])
+    guard.process([courtesy])
+    assert courtesy.get("intent")["name"] == "thank"

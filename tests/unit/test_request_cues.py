@@ -45,6 +45,7 @@ def read(text: str, intent: str, confidence: float = 0.45) -> dict:
         ("and if I have a question who do I write to", "safety_followup", "talk_to_person"),
         ("who do i tell once i've set it up", "donate", "talk_to_person"),  # after the fundraiser ideas
         ("ok what email then", "nlu_fallback", "talk_to_person"),
+        ("sorry what was the email", "nlu_fallback", "talk_to_person"),
         ("what email do I use for questions about events?", "nlu_fallback", "talk_to_person"),
         ("and if i just want to help out with an event?", "nlu_fallback", "ask_volunteer"),
         ("whats the polar dip thing", "nlu_fallback", "fundraise"),

@@ -181,6 +181,13 @@ def test_consent_is_yes_no_or_asked_again(message, consent):
     assert reads_consent(message) is consent
 
 
+def test_a_condition_asked_at_a_name_question_is_a_question():
+    # "and if its about an event instead" at the media form's name question (read as fundraising, unsurely)
+    asked = msg("and if its about an event instead", "fundraise", 0.51)
+    assert looks_like_question(asked.text) and is_interruption(asked, ANSWERABLE_MID_FORM, expects_name=True)
+    assert not looks_like_question("Ifeoma Obi")
+
+
 def test_a_long_request_the_model_is_sure_of_is_no_name():
     gift = msg("honestly that sounds like a lot of work, can i just donate $60 instead", "donate", 0.96)
     assert is_interruption(gift, ANSWERABLE_MID_FORM, expects_name=True)
