@@ -25,7 +25,7 @@ from actions.knowledge import (
     pronoun_follow_up,
     route_followed_up,
 )
-from actions.safety import safety_thread_reply
+from actions.safety import ActionSafetyHelp, answered_in_safety_thread
 from actions.unknown import honest_reply
 from bot.content.assistant import assistant_content
 from bot.content.contacts import contacts
@@ -69,10 +69,9 @@ class ContextFirst(TopicMenuAction, ABC):
     routes_when_addressed = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if (in_safety_thread := safety_thread_reply(tracker)) is not None:
-            dispatcher.utter_message(text=in_safety_thread)  # "what's that number again" after the safety answer
+        if answered_in_safety_thread(dispatcher, tracker):  # "what's that number again" after the safety answer
             return []
-        if last_bot_action(tracker) == "action_safety_help":
+        if last_bot_action(tracker) == ActionSafetyHelp.NAME:
             # "he's in the next room" right after the safety answer: the help again, never the topic menu
             dispatcher.utter_message(text=safety_content().answer.message)
             return []
@@ -145,8 +144,7 @@ class ActionNothingPending(Action):
         return "action_nothing_pending"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if (in_safety_thread := safety_thread_reply(tracker)) is not None:
-            dispatcher.utter_message(text=in_safety_thread)  # "i'm not sure tho, maybe i'm overreacting" after it
+        if answered_in_safety_thread(dispatcher, tracker):  # "i'm not sure tho, maybe i'm overreacting" after it
             return []
         text = str(tracker.latest_message.get("text") or "")
         if looks_like_question(text) and (journey := continue_journey(tracker)) is not None:

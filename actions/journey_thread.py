@@ -73,6 +73,11 @@ def last_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
+def earlier_user_messages(tracker: Tracker) -> list[dict[str, Any]]:
+    """The visitor's messages before the latest one, oldest first."""
+    return [event for event in tracker.events if event.get("event") == "user"][:-1]
+
+
 def asks_for_the_link_again(text: str) -> bool:
     return len(text.split()) <= LINK_AGAIN_WORDS and bool(LINK_AGAIN.search(text))
 

@@ -21,8 +21,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.journey_thread import continue_journey, last_bot_action, picks_a_fundraiser_kind
-from actions.safety import safety_thread_reply
+from actions.journey_thread import (
+    continue_journey,
+    earlier_user_messages,
+    last_bot_action,
+    picks_a_fundraiser_kind,
+)
+from actions.safety import answered_in_safety_thread
 from bot.content.contacts import contacts
 from bot.content.facts import Card, Facts, Topic, facts
 from bot.content.safety import safety_content
@@ -253,8 +258,7 @@ def with_place_named(tracker: Tracker, question: str) -> str:
 
 def last_place_named(tracker: Tracker) -> str | None:
     """The place of the visitor's latest message before this one that named one, within PLACE_TURNS messages."""
-    messages = [e for e in tracker.events if e.get("event") == "user"][:-1]
-    for event in reversed(messages[-PLACE_TURNS:]):
+    for event in reversed(earlier_user_messages(tracker)[-PLACE_TURNS:]):
         entities = (event.get("parse_data") or {}).get("entities") or []
         place = next((str(e.get("value")) for e in entities if e.get("entity") == "place" and e.get("value")), None)
         if place is not None:
@@ -520,7 +524,7 @@ def names_the_topic_of(tracker: Tracker, last: Card) -> bool:
     return isinstance(named, dict) and bool(named) and set(named.values()) == {last.topic}
 
 
-def card_of_the_place_named(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
+def card_of_what_is_named(content: Facts, tracker: Tracker, ranked: list[Card]) -> Card | None:
     """When the message names a place the NLU's first card does not speak of, the next-ranked card that does, if the
     NLU gives it nearly as much ("going back to the philippines one, who funded it": the Gates project, not the
     founder, whom "funded" looks like "founded"); naming no place, so for the one topic its words name (`topic_words`);
@@ -816,7 +820,7 @@ def route_followed_up(tracker: Tracker) -> str | None:
     got the careers page): that contact's line again, for the message it answered; else None."""
     if last_bot_action(tracker) not in ROUTE_ANSWERS or len(message_text(tracker).split()) > ROUTE_FOLLOW_UP_WORDS:
         return None
-    messages = [e for e in tracker.events if e.get("event") == "user"][:-1]
+    messages = earlier_user_messages(tracker)
     earlier = str(messages[-1].get("text") or "") if messages else ""
     people = contacts()
     contact = people.routed(earlier)
@@ -863,8 +867,7 @@ class ActionAnswerFact(Action):
         named = content.card(next(iter(tracker.get_latest_entity_values("card")), None))
         if named is not None:
             return answer_card(dispatcher, tracker, content, named)
-        if (in_safety_thread := safety_thread_reply(tracker)) is not None:
-            dispatcher.utter_message(text=in_safety_thread)  # "what's that number again" after the safety answer
+        if answered_in_safety_thread(dispatcher, tracker):  # "what's that number again" after the safety answer
             return []
         if (in_time := answer_in_time(dispatcher, tracker, content)) is not None:
             return in_time
@@ -916,7 +919,7 @@ class ActionAnswerFact(Action):
             # too ("when did IJM do the project on kids sold for sex in the Philippines?": the 79% result, and the
             # project's card, which says 2010)
             second = second or card_with_the_kind_asked(content, message_text(tracker), ranked)
-            first = card_of_the_place_named(content, tracker, ranked) or ranked[0]
+            first = card_of_what_is_named(content, tracker, ranked) or ranked[0]
             others = [c for c in others if c not in (second, first)]
             second = None if second == first else second
             return answer_card(dispatcher, tracker, content, first, asked=True, also=others, second=second)

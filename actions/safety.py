@@ -58,6 +58,14 @@ def safety_thread_reply(tracker: Tracker) -> str | None:
     return None
 
 
+def answered_in_safety_thread(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Send the safety thread's reply (safety_thread_reply) when the message has one; whether it did."""
+    reply = safety_thread_reply(tracker)
+    if reply is not None:
+        dispatcher.utter_message(text=reply)
+    return reply is not None
+
+
 def follow_up_key(tracker: Tracker) -> str | None:
     """The follow-up question's key (`safety_followup/<key>`), from the card matcher's ranking."""
     ranking = (tracker.latest_message.get("fact_card") or {}).get("ranking") or []
